@@ -1,0 +1,27 @@
+# Injected with -DCMAKE_PROJECT_INCLUDE when building against the ROS 2 PyPI wheels.
+# The wheels' *__rosidl_generator_pyExport.cmake files name the wheel build machine's Python
+# include dirs (/opt/python/cpXY-cpXY/...). Replace them with this interpreter's, after all
+# find_package calls ran. On a real ROS 2 install no target matches and nothing changes.
+function(ltc_fix_wheel_include_dirs)
+  get_directory_property(_targets DIRECTORY "${CMAKE_SOURCE_DIR}" IMPORTED_TARGETS)
+  foreach(_t IN LISTS _targets)
+    get_target_property(_dirs ${_t} INTERFACE_INCLUDE_DIRECTORIES)
+    if(NOT _dirs)
+      continue()
+    endif()
+    set(_kept "")
+    set(_changed FALSE)
+    foreach(_d IN LISTS _dirs)
+      if(_d MATCHES "^/opt/python/")
+        set(_changed TRUE)
+      else()
+        list(APPEND _kept "${_d}")
+      endif()
+    endforeach()
+    if(_changed)
+      list(APPEND _kept ${Python3_INCLUDE_DIRS} ${Python3_NumPy_INCLUDE_DIRS})
+      set_target_properties(${_t} PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${_kept}")
+    endif()
+  endforeach()
+endfunction()
+cmake_language(DEFER DIRECTORY "${CMAKE_SOURCE_DIR}" CALL ltc_fix_wheel_include_dirs)

@@ -1,0 +1,1 @@
+"""The `ltc-control` command line."""
