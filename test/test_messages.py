@@ -29,8 +29,13 @@ def test_safety_status_round_trip_over_dds(ros_context) -> None:
     received: list[SafetyStatus] = []
     node.create_subscription(SafetyStatus, "status", received.append, 10)
     pub = node.create_publisher(SafetyStatus, "status", 10)
-    sent = SafetyStatus(mode=SafetyStatus.MODE_FALLBACK, reason="infeasible",
-                        joint_names=["j1", "j2"], safe_command=[1.5, -2.0], fallback_count=3)
+    sent = SafetyStatus(
+        mode=SafetyStatus.MODE_FALLBACK,
+        reason="infeasible",
+        joint_names=["j1", "j2"],
+        safe_command=[1.5, -2.0],
+        fallback_count=3,
+    )
     executor = SingleThreadedExecutor(context=ros_context)
     executor.add_node(node)
     deadline = time.monotonic() + 5.0
