@@ -42,6 +42,8 @@ class RobotDynamics(Protocol):
 
     def terms(self, q: np.ndarray, v: np.ndarray) -> DynamicsTerms: ...
 
+    def gravity(self, q: np.ndarray) -> np.ndarray: ...
+
 
 class PinocchioDynamics:
     """Dynamics from the URDF with pinocchio (locked joints removed with buildReducedModel)."""
@@ -73,6 +75,10 @@ class PinocchioDynamics:
         )
         self.data = model.createData()
 
+    def gravity(self, q: np.ndarray) -> np.ndarray:
+        """Gravity torque g(q), N·m: the cheap term a gravity-compensated command needs."""
+        return pin.computeGeneralizedGravity(self.model, self.data, q).copy()
+
     def terms(self, q: np.ndarray, v: np.ndarray) -> DynamicsTerms:
         model, data, frame = self.model, self.data, self._ee_frame
         pin.computeAllTerms(model, data, q, v)
@@ -86,7 +92,7 @@ class PinocchioDynamics:
         return DynamicsTerms(
             mass_matrix=mass,
             bias=data.nle.copy(),
-            gravity=pin.computeGeneralizedGravity(model, data, q).copy(),
+            gravity=self.gravity(q),
             ee_position=data.oMf[frame].translation.copy(),
             ee_jacobian=jacobian.copy(),
             ee_jacobian_dot_v=np.array(jdot_v),
@@ -118,7 +124,7 @@ class MujocoDynamics:
         mujoco.mj_jacDot(
             model, data, jacp_dot, None, data.site_xpos[self._site], model.site_bodyid[self._site]
         )
-        gravity = self._gravity(q)
+        gravity = self.gravity(q)
         return DynamicsTerms(
             mass_matrix=full[np.ix_(dofs, dofs)],
             bias=data.qfrc_bias[dofs].copy(),
@@ -128,7 +134,7 @@ class MujocoDynamics:
             ee_jacobian_dot_v=jacp_dot[:, dofs] @ v,
         )
 
-    def _gravity(self, q: np.ndarray) -> np.ndarray:
+    def gravity(self, q: np.ndarray) -> np.ndarray:
         data = self._gravity_data  # bias forces at zero velocity are gravity alone
         data.qpos[self._qpos] = q
         mujoco.mj_forward(self.model, data)

@@ -1,0 +1,99 @@
+"""The stateful policy loop, free of ROS: joint states and targets in, nominal torque out.
+
+Promises:
+- The network keeps its hidden state across messages and steps with the real time between
+  message stamps (StampClock decides what a stamp is worth; refused messages change nothing).
+- Joints are matched by name; a message that lacks a joint, repeats one, or carries non-finite
+  values is refused with a reason (counted per reason in `rejections`).
+- No command before a target has arrived.
+- If the model was trained on torque residuals over gravity compensation (metadata
+  `gravity_compensation: true`), g(q) from the robot's dynamics is added back here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ltc_control.control.signals import ObservationLayout, SignalError, command_order, match_joints
+from ltc_control.control.stamps import StampClock, StampVerdict
+
+
+@dataclass(frozen=True)
+class PolicyStep:
+    """One accepted network step."""
+
+    stamp: float  # s, of the joint state that triggered it
+    elapsed: float  # s, dt given to the network
+    command: np.ndarray  # N·m, in the robot's joint order
+    verdict: StampVerdict
+
+
+class PolicyController:
+    def __init__(
+        self,
+        policy: object,
+        joint_names: Sequence[str],
+        clock: StampClock,
+        gravity: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> None:
+        self.policy = policy
+        self.joint_names = tuple(joint_names)
+        self.clock = clock
+        self.layout = ObservationLayout(policy.input_names, self.joint_names)
+        self._order = command_order(policy.output_names, self.joint_names)
+        metadata = getattr(policy, "metadata", {}) or {}
+        self._gravity = gravity if metadata.get("gravity_compensation") else None
+        if metadata.get("gravity_compensation") and gravity is None:
+            raise SignalError("model expects gravity compensation but no dynamics were given")
+        self.target: np.ndarray | None = None
+        self.rejections: Counter[str] = Counter()
+        self.steps = 0
+
+    def reset(self) -> None:
+        """Forget the hidden state and the last stamp (a new episode)."""
+        self.policy.reset()
+        self.clock.reset()
+        self.steps = 0
+
+    def set_target(self, target: Sequence[float]) -> bool:
+        value = np.asarray(target, dtype=float)
+        if value.shape != (3,) or not np.all(np.isfinite(value)):
+            self.rejections["bad_target"] += 1
+            return False
+        self.target = value
+        return True
+
+    def on_joint_state(
+        self,
+        names: Sequence[str],
+        position: Sequence[float],
+        velocity: Sequence[float],
+        stamp: float,
+        now: float,
+    ) -> PolicyStep | None:
+        """Step the network on one joint-state message; None if the message was refused."""
+        try:
+            q = match_joints(names, position, self.joint_names)
+            v = match_joints(names, velocity, self.joint_names)
+        except SignalError:
+            self.rejections["bad_joint_state"] += 1
+            return None
+        if self.target is None:
+            self.rejections["no_target_yet"] += 1
+            return None
+        verdict, dt = self.clock.elapsed(stamp, now)
+        if not verdict.accepted:
+            self.rejections[verdict.value] += 1
+            return None
+        if verdict is StampVerdict.CLOCK_RESET:
+            self.policy.reset()
+        output = self.policy.step(self.layout.build(q, v, self.target), dt)
+        command = np.asarray(output, dtype=float).reshape(-1)[self._order]
+        if self._gravity is not None:
+            command = command + self._gravity(q)
+        self.steps += 1
+        return PolicyStep(stamp=stamp, elapsed=dt, command=command, verdict=verdict)
