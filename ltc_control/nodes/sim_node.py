@@ -1,0 +1,159 @@
+"""Simulator node: the embedded MuJoCo arm as a ros2_control-like robot.
+
+Publishes  /clock (rosgraph_msgs/Clock, sim time), `joint_states` (sensor_msgs/JointState:
+           position rad, velocity rad/s, effort = applied torque N·m), `target`
+           (geometry_msgs/PointStamped, world frame, m) from the configured target sequence, and
+           `contact_wrench` (geometry_msgs/WrenchStamped: force of the table on the end
+           effector, world frame, N).
+Subscribes `commands` (std_msgs/Float64MultiArray, N·m, joint order of the robot description):
+           remap to `/<controller>/commands`, as an effort controller would receive it.
+
+Two pacing modes. Real time: a wall timer advances one control period per tick. Lockstep (for
+demos and benchmarks): the sim advances as soon as the command answering the last joint state
+arrives, or after `step_timeout` (s, wall) with the previous command held; faster than real time
+and independent of machine load. Malformed commands are refused and counted; the previous
+command is held.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from geometry_msgs.msg import PointStamped, WrenchStamped
+from rclpy.node import Node
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray
+
+from ltc_control.errors import ConfigError
+from ltc_control.nodes.parameters import ParameterSpec, declare_parameters
+from ltc_control.nodes.spin import run_nodes
+from ltc_control.nodes.stamps import time_msg
+from ltc_control.robots import load_robot_description
+from ltc_control.sim.simulator import ArmSimulator, SimConfig, SimulatorError
+
+NODE_NAME = "sim"
+PARAMETERS = (
+    ParameterSpec("robot", "panda", "robot description name or YAML path", read_only=True),
+    ParameterSpec("physics_dt", 0.001, "physics step, s", 1e-4, 0.01, read_only=True),
+    ParameterSpec("publish_rate_hz", 100.0, "joint_states rate = control rate, Hz", 1.0, 2000.0),
+    ParameterSpec("lockstep", True, "advance when the command arrives instead of on a wall timer"),
+    ParameterSpec("step_timeout", 0.05, "lockstep: wall time to wait for a command, s", 1e-4, 5.0),
+    ParameterSpec(
+        "duration",
+        0.0,
+        "sim time after which the node stops stepping, s (0 = run forever)",
+        0.0,
+        1e6,
+    ),
+    ParameterSpec("q_noise_std", 0.0, "joint position sensor noise std, rad", 0.0, 0.1),
+    ParameterSpec("v_noise_std", 0.0, "joint velocity sensor noise std, rad/s", 0.0, 1.0),
+    ParameterSpec("seed", 0, "sensor noise seed", 0, 2**31 - 1),
+    ParameterSpec("targets", [0.5, 0.0, 0.5], "end-effector targets, flat x,y,z list, m (world)"),
+    ParameterSpec("target_hold", 3.0, "time each target is held before the next, s", 0.01, 1e6),
+)
+
+
+class TargetSequence:
+    """Targets (m, world) held `hold` seconds each, cycling."""
+
+    def __init__(self, flat: list[float], hold: float) -> None:
+        values = np.asarray(flat, dtype=float)
+        if values.size == 0 or values.size % 3 or not np.all(np.isfinite(values)):
+            raise ConfigError(f"parameter 'targets' must be finite x,y,z triples, got {flat}")
+        self.points = values.reshape(-1, 3)
+        self.hold = hold
+
+    def at(self, t: float) -> np.ndarray:
+        return self.points[int(t // self.hold) % len(self.points)]
+
+
+class SimNode(Node):
+    def __init__(self, **node_kwargs: object) -> None:
+        super().__init__(NODE_NAME, **node_kwargs)
+        self.params = p = declare_parameters(self, PARAMETERS)
+        robot = load_robot_description(p["robot"])
+        self.joint_names = list(robot.joint_names)
+        config = SimConfig(
+            physics_dt=p["physics_dt"],
+            q_noise_std=p["q_noise_std"],
+            v_noise_std=p["v_noise_std"],
+            seed=p["seed"],
+        )
+        self.sim = ArmSimulator(robot, config)
+        self.targets = TargetSequence(p["targets"], p["target_hold"])
+        self.period = 1.0 / p["publish_rate_hz"]
+        self.rejected_commands = 0
+        self.missed_commands = 0
+        self.finished = False
+        self._awaiting_since = time.monotonic()
+        self.clock_pub = self.create_publisher(Clock, "/clock", 10)
+        self.joint_pub = self.create_publisher(JointState, "joint_states", 10)
+        self.target_pub = self.create_publisher(PointStamped, "target", 10)
+        self.wrench_pub = self.create_publisher(WrenchStamped, "contact_wrench", 10)
+        self.create_subscription(Float64MultiArray, "commands", self._on_command, 10)
+        timer_period = min(p["step_timeout"], self.period) if p["lockstep"] else self.period
+        self.timer = self.create_timer(timer_period, self._on_timer)
+        self.publish_state()
+
+    def _on_command(self, msg: Float64MultiArray) -> None:
+        try:
+            self.sim.apply(np.asarray(msg.data, dtype=float))
+        except SimulatorError as exc:
+            self.rejected_commands += 1
+            self.get_logger().warn(
+                f"command refused ({self.rejected_commands} so far): {exc}",
+                throttle_duration_sec=1.0,
+            )
+            return
+        if self.params["lockstep"]:
+            self.step()
+
+    def _on_timer(self) -> None:
+        if not self.params["lockstep"]:
+            self.step()
+        elif time.monotonic() - self._awaiting_since > self.params["step_timeout"]:
+            self.missed_commands += 1
+            self.step()
+
+    def step(self) -> None:
+        """Advance one control period under the held command, then publish what the sensors see."""
+        duration = self.params["duration"]
+        if self.finished:
+            return
+        self.sim.advance(self.period)
+        self.publish_state()
+        if duration and self.sim.time >= duration - 1e-9:
+            self.finished = True
+            self.get_logger().info(f"reached {duration:.2f} s of sim time; holding")
+
+    def publish_state(self) -> None:
+        measurement = self.sim.measure()
+        stamp = time_msg(measurement.time)
+        self.clock_pub.publish(Clock(clock=stamp))
+        target = PointStamped()
+        target.header.stamp, target.header.frame_id = stamp, "world"
+        target.point.x, target.point.y, target.point.z = (
+            float(c) for c in self.targets.at(measurement.time)
+        )
+        self.target_pub.publish(target)
+        wrench = WrenchStamped()
+        wrench.header.stamp, wrench.header.frame_id = stamp, "world"
+        wrench.wrench.force.x, wrench.wrench.force.y, wrench.wrench.force.z = (
+            float(f) for f in measurement.contact_force
+        )
+        self.wrench_pub.publish(wrench)
+        joints = JointState(
+            name=self.joint_names,
+            position=measurement.q.tolist(),
+            velocity=measurement.v.tolist(),
+            effort=measurement.tau_applied.tolist(),
+        )
+        joints.header.stamp = stamp
+        self._awaiting_since = time.monotonic()
+        self.joint_pub.publish(joints)
+
+
+def main(args: list[str] | None = None) -> int:
+    return run_nodes([SimNode], args)

@@ -1,0 +1,64 @@
+"""Running nodes: the five-line main of ros2/demos, with the wheels' EventsExecutor caveat.
+
+EventsExecutor gives the lowest latency in one process (shared notes: ~0.6 ms p50 for the whole
+loop at 1 kHz), but in these wheels its spin() busy-waits and ignores SIGINT; spinning with a
+finite timeout in a loop blocks normally and lets signals through.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable, Sequence
+
+SPIN_TIMEOUT_S = 0.1
+
+
+def make_executor(context: object | None = None) -> object:
+    from rclpy.experimental import EventsExecutor
+
+    return EventsExecutor(context=context)
+
+
+def spin_until_shutdown(
+    executor: object, context: object, should_stop: Callable[[], bool] = lambda: False
+) -> None:
+    """Spin until the context shuts down (SIGINT/SIGTERM) or should_stop() is true."""
+    while context.ok() and not should_stop():
+        executor.spin_once(timeout_sec=SPIN_TIMEOUT_S)
+
+
+def run_nodes(factories: Sequence[Callable[..., object]], args: Sequence[str] | None = None) -> int:
+    """main() for executables: init, build the nodes, spin, shut down cleanly on SIGINT/SIGTERM.
+
+    Each node may define `on_shutdown()` (e.g. the safety filter's final braking command); it is
+    called before the node is destroyed, while publishing still works.
+    """
+    import rclpy
+    from rclpy.executors import ExternalShutdownException
+    from rclpy.signals import SignalHandlerOptions
+
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    context = rclpy.get_default_context()
+    stop = {"requested": False}
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop["requested"] = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    nodes = [factory() for factory in factories]
+    executor = make_executor(context)
+    for node in nodes:
+        executor.add_node(node)
+    try:
+        spin_until_shutdown(executor, context, lambda: stop["requested"])
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        for node in nodes:
+            getattr(node, "on_shutdown", lambda: None)()
+            node.destroy_node()
+        executor.shutdown()
+        if context.ok():
+            rclpy.shutdown()
+    return 0
