@@ -17,6 +17,7 @@ size}.
 from __future__ import annotations
 
 import math
+import os
 import sysconfig
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -27,8 +28,8 @@ import numpy as np
 import yaml
 
 from ltc_control.errors import ConfigError
+from ltc_control.resources import config_path
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config" / "robots"
 _LIMIT_KINDS = ("lower", "upper", "velocity", "effort")
 
 
@@ -86,25 +87,32 @@ class RobotDescription:
 
 
 def example_robot_data_root() -> Path:
-    """Where the installed example-robot-data wheel keeps its robots (a data-only wheel)."""
-    root = Path(sysconfig.get_paths()["purelib"]) / "cmeel.prefix/share/example-robot-data"
-    if not root.is_dir():
-        raise RobotDescriptionError(
-            f"example-robot-data is not installed (looked in {root}); pip install example-robot-data"
-        )
-    return root
+    """Where example-robot-data keeps its robots: the pip wheel (data only) or a ROS install."""
+    candidates = [Path(sysconfig.get_paths()["purelib"]) / "cmeel.prefix/share/example-robot-data"]
+    candidates += [
+        Path(prefix) / "share/example-robot-data"
+        for prefix in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep)
+        if prefix
+    ]
+    for root in candidates:
+        if (root / "robots").is_dir():
+            return root
+    raise RobotDescriptionError(
+        f"example-robot-data is not installed (looked in {[str(c) for c in candidates]}): "
+        "pip install example-robot-data, or install ros-<distro>-example-robot-data"
+    )
 
 
 def available_robots() -> list[str]:
     """Names of the robot YAML files shipped in config/robots/."""
-    return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+    return sorted(p.stem for p in config_path("robots").glob("*.yaml"))
 
 
 def load_robot_description(name_or_path: str | Path) -> RobotDescription:
     """Load `config/robots/<name>.yaml`, or a YAML file given by path."""
     path = Path(name_or_path)
     if path.suffix not in (".yaml", ".yml"):
-        path = CONFIG_DIR / f"{name_or_path}.yaml"
+        path = config_path("robots", f"{name_or_path}.yaml")
     if not path.is_file():
         raise RobotDescriptionError(
             f"robot description {path} not found (shipped robots: {', '.join(available_robots())})"
