@@ -1,0 +1,131 @@
+"""Policy node: a liquid network (LTC/CfC, NCP wiring) driving the arm from its sensor topics.
+
+Subscribes `joint_states` (sensor_msgs/JointState; joints matched by name) and `target`
+           (geometry_msgs/PointStamped, world frame, m).
+Publishes  `nominal_command` (sensor_msgs/JointState: name + effort N·m, stamped with the joint
+           state that produced it) and `policy_state` (ltc_control/PolicyState: neuron
+           activities, elapsed time, model id, counters).
+Service    `~/reset` (std_srvs/Trigger): forget the hidden state (a new episode).
+
+The network steps once per accepted joint state, with the time between stamps as its elapsed
+time (see control.stamps for what is refused: repeated, out-of-order, stale and future stamps).
+Refused messages are counted in PolicyState.rejected_messages and logged (throttled).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from geometry_msgs.msg import PointStamped
+from rclpy.node import Node
+from sensor_msgs.msg import JointState
+from std_srvs.srv import Trigger
+
+from ltc_control.control.policy_controller import PolicyController, PolicyStep
+from ltc_control.control.stamps import StampClock
+from ltc_control.msg import PolicyState
+from ltc_control.nodes.parameters import ParameterSpec, declare_parameters
+from ltc_control.nodes.spin import run_nodes
+from ltc_control.nodes.stamps import to_seconds
+from ltc_control.nodes.timing import ComputeTimer
+from ltc_control.resources import shipped_policy
+from ltc_control.robots import load_robot_description
+from ltc_control.robots.dynamics import PinocchioDynamics
+from ltc_control.runtime import load_policy
+
+NODE_NAME = "policy"
+PARAMETERS = (
+    ParameterSpec("robot", "panda", "robot description name or YAML path", read_only=True),
+    ParameterSpec(
+        "model_file",
+        "",
+        "policy model file (.npz); empty = the shipped policy for the robot",
+        read_only=True,
+    ),
+    ParameterSpec(
+        "control_rate_hz", 100.0, "expected joint_states rate (first dt, deadline), Hz", 1.0, 5000.0
+    ),
+    ParameterSpec("max_dt", 0.1, "longest elapsed time given to the network, s", 1e-4, 10.0),
+    ParameterSpec(
+        "max_age", 0.5, "joint states older than this on arrival are refused, s", 1e-3, 60.0
+    ),
+    ParameterSpec(
+        "future_tolerance", 0.05, "stamps this far ahead of the clock are refused, s", 0.0, 10.0
+    ),
+    ParameterSpec(
+        "reset_jump", 0.5, "a clock jump backwards beyond this resets the network, s", 1e-3, 1e6
+    ),
+    ParameterSpec("publish_policy_state", True, "publish PolicyState after every step"),
+)
+
+
+class PolicyNode(Node):
+    def __init__(self, **node_kwargs: object) -> None:
+        super().__init__(NODE_NAME, **node_kwargs)
+        p = declare_parameters(self, PARAMETERS)
+        robot = load_robot_description(p["robot"])
+        model_file = p["model_file"] or str(shipped_policy(robot.name))
+        self.policy = load_policy(model_file)
+        period = 1.0 / p["control_rate_hz"]
+        clock = StampClock(
+            period, p["max_dt"], p["max_age"], p["future_tolerance"], p["reset_jump"]
+        )
+        self.controller = PolicyController(
+            self.policy, robot.joint_names, clock, PinocchioDynamics(robot).gravity
+        )
+        self.timer = ComputeTimer(period)
+        self.publish_policy_state = p["publish_policy_state"]
+        self.command_pub = self.create_publisher(JointState, "nominal_command", 10)
+        self.state_pub = self.create_publisher(PolicyState, "policy_state", 10)
+        self.create_subscription(JointState, "joint_states", self._on_joint_state, 10)
+        self.create_subscription(PointStamped, "target", self._on_target, 10)
+        self.create_service(Trigger, "~/reset", self._on_reset)
+        self.get_logger().info(f"policy {self.policy.model_id} from {model_file} for {robot.name}")
+
+    def _on_target(self, msg: PointStamped) -> None:
+        if not self.controller.set_target([msg.point.x, msg.point.y, msg.point.z]):
+            self.get_logger().warn("non-finite target refused", throttle_duration_sec=1.0)
+
+    def _on_joint_state(self, msg: JointState) -> None:
+        with self.timer:
+            now = self.get_clock().now().nanoseconds * 1e-9
+            step = self.controller.on_joint_state(
+                msg.name, msg.position, msg.velocity, to_seconds(msg.header.stamp), now
+            )
+            if step is None:
+                self.get_logger().warn(
+                    f"joint state refused: {dict(self.controller.rejections)}",
+                    throttle_duration_sec=1.0,
+                )
+                return
+            command = JointState(
+                name=list(self.controller.joint_names), effort=step.command.tolist()
+            )
+            command.header = msg.header
+            self.command_pub.publish(command)
+        if self.publish_policy_state:
+            self.state_pub.publish(self._policy_state(msg, step))
+
+    def _policy_state(self, msg: JointState, step: PolicyStep) -> PolicyState:
+        return PolicyState(
+            header=msg.header,
+            model_id=self.policy.model_id,
+            elapsed_time=step.elapsed,
+            step_count=self.controller.steps,
+            neuron_names=list(self.policy.neuron_names),
+            neuron_groups=list(self.policy.neuron_groups),
+            neuron_activity=np.asarray(self.policy.state, dtype=float).reshape(-1).tolist(),
+            command_names=list(self.controller.joint_names),
+            nominal_command=step.command.tolist(),
+            compute_time_us=self.timer.last_us,
+            deadline_overruns=self.timer.overruns,
+            rejected_messages=sum(self.controller.rejections.values()),
+        )
+
+    def _on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        self.controller.reset()
+        response.success, response.message = True, f"hidden state of {self.policy.model_id} reset"
+        return response
+
+
+def main(args: list[str] | None = None) -> int:
+    return run_nodes([PolicyNode], args)
