@@ -17,6 +17,7 @@ setup(
             "policy_node = ltc_control.nodes.policy_node:main",
             "safety_filter_node = ltc_control.nodes.safety_filter_node:main",
             "sim_node = ltc_control.nodes.sim_node:main",
+            "target_node = ltc_control.nodes.target_node:main",
         ],
     },
 )

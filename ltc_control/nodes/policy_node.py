@@ -26,6 +26,7 @@ from ltc_control.msg import PolicyState
 from ltc_control.nodes.parameters import ParameterSpec, declare_parameters
 from ltc_control.nodes.spin import run_nodes
 from ltc_control.nodes.stamps import to_seconds
+from ltc_control.nodes.target_node import TARGET_QOS
 from ltc_control.nodes.timing import ComputeTimer
 from ltc_control.resources import shipped_policy
 from ltc_control.robots import load_robot_description
@@ -77,7 +78,7 @@ class PolicyNode(Node):
         self.command_pub = self.create_publisher(JointState, "nominal_command", 10)
         self.state_pub = self.create_publisher(PolicyState, "policy_state", 10)
         self.create_subscription(JointState, "joint_states", self._on_joint_state, 10)
-        self.create_subscription(PointStamped, "target", self._on_target, 10)
+        self.create_subscription(PointStamped, "target", self._on_target, TARGET_QOS)
         self.create_service(Trigger, "~/reset", self._on_reset)
         self.get_logger().info(f"policy {self.policy.model_id} from {model_file} for {robot.name}")
 

@@ -1,9 +1,7 @@
 """Simulator node: the embedded MuJoCo arm as a ros2_control-like robot.
 
 Publishes  /clock (rosgraph_msgs/Clock, sim time), `joint_states` (sensor_msgs/JointState:
-           position rad, velocity rad/s, effort = applied torque N·m), `target`
-           (geometry_msgs/PointStamped, world frame, m) from the configured target sequence, and
-           `contact_wrench` (geometry_msgs/WrenchStamped: force of the table on the end
+           position rad, velocity rad/s, effort = applied torque N·m) and `contact_wrench` (geometry_msgs/WrenchStamped: force of the table on the end
            effector, world frame, N).
 Subscribes `commands` (std_msgs/Float64MultiArray, N·m, joint order of the robot description):
            remap to `/<controller>/commands`, as an effort controller would receive it.
@@ -20,13 +18,12 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from geometry_msgs.msg import PointStamped, WrenchStamped
+from geometry_msgs.msg import WrenchStamped
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
-from ltc_control.errors import ConfigError
 from ltc_control.nodes.parameters import ParameterSpec, declare_parameters
 from ltc_control.nodes.spin import run_nodes
 from ltc_control.nodes.stamps import time_msg
@@ -50,23 +47,7 @@ PARAMETERS = (
     ParameterSpec("q_noise_std", 0.0, "joint position sensor noise std, rad", 0.0, 0.1),
     ParameterSpec("v_noise_std", 0.0, "joint velocity sensor noise std, rad/s", 0.0, 1.0),
     ParameterSpec("seed", 0, "sensor noise seed", 0, 2**31 - 1),
-    ParameterSpec("targets", [0.5, 0.0, 0.5], "end-effector targets, flat x,y,z list, m (world)"),
-    ParameterSpec("target_hold", 3.0, "time each target is held before the next, s", 0.01, 1e6),
 )
-
-
-class TargetSequence:
-    """Targets (m, world) held `hold` seconds each, cycling."""
-
-    def __init__(self, flat: list[float], hold: float) -> None:
-        values = np.asarray(flat, dtype=float)
-        if values.size == 0 or values.size % 3 or not np.all(np.isfinite(values)):
-            raise ConfigError(f"parameter 'targets' must be finite x,y,z triples, got {flat}")
-        self.points = values.reshape(-1, 3)
-        self.hold = hold
-
-    def at(self, t: float) -> np.ndarray:
-        return self.points[int(t // self.hold) % len(self.points)]
 
 
 class SimNode(Node):
@@ -82,7 +63,6 @@ class SimNode(Node):
             seed=p["seed"],
         )
         self.sim = ArmSimulator(robot, config)
-        self.targets = TargetSequence(p["targets"], p["target_hold"])
         self.period = 1.0 / p["publish_rate_hz"]
         self.rejected_commands = 0
         self.missed_commands = 0
@@ -90,7 +70,6 @@ class SimNode(Node):
         self._awaiting_since = time.monotonic()
         self.clock_pub = self.create_publisher(Clock, "/clock", 10)
         self.joint_pub = self.create_publisher(JointState, "joint_states", 10)
-        self.target_pub = self.create_publisher(PointStamped, "target", 10)
         self.wrench_pub = self.create_publisher(WrenchStamped, "contact_wrench", 10)
         self.create_subscription(Float64MultiArray, "commands", self._on_command, 10)
         timer_period = min(p["step_timeout"], self.period) if p["lockstep"] else self.period
@@ -132,12 +111,6 @@ class SimNode(Node):
         measurement = self.sim.measure()
         stamp = time_msg(measurement.time)
         self.clock_pub.publish(Clock(clock=stamp))
-        target = PointStamped()
-        target.header.stamp, target.header.frame_id = stamp, "world"
-        target.point.x, target.point.y, target.point.z = (
-            float(c) for c in self.targets.at(measurement.time)
-        )
-        self.target_pub.publish(target)
         wrench = WrenchStamped()
         wrench.header.stamp, wrench.header.frame_id = stamp, "world"
         wrench.wrench.force.x, wrench.wrench.force.y, wrench.wrench.force.z = (
