@@ -1,0 +1,234 @@
+"""A stateful liquid policy: raw sensor values in, raw commands out, hidden state kept inside.
+
+`LiquidPolicy.step(x, dt)` takes un-normalized inputs (units: `input_units`), normalizes them
+((x - input_mean) / input_std), advances the network by `dt` seconds and returns un-normalized
+outputs (y * output_std + output_mean, units: `output_units`). Shapes: x (n_in,) for a single
+robot or (batch, n_in) for a batch; dt a positive scalar, or (batch,) per-sample elapsed times.
+The state has shape (batch, units); `reset(batch_size)` zeroes it (ncps' initial state).
+
+Every input is checked before it touches the state: wrong size, NaN/Inf, or a non-positive /
+non-finite dt raise `RuntimeInputError` and leave the state unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ltc_control.runtime.errors import ParameterError, RuntimeInputError
+from ltc_control.runtime.network import LiquidNetwork
+from ltc_control.runtime.wirings import Wiring
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """Affine maps between raw units and model space: z = (x - input_mean) / input_std,
+    y = y_model * output_std + output_mean. Arrays of the input/output sizes; std > 0."""
+
+    input_mean: np.ndarray
+    input_std: np.ndarray
+    output_mean: np.ndarray
+    output_std: np.ndarray
+
+    @classmethod
+    def identity(cls, input_size: int, output_size: int) -> Normalization:
+        return cls(
+            np.zeros(input_size), np.ones(input_size), np.zeros(output_size), np.ones(output_size)
+        )
+
+    def checked(self, input_size: int, output_size: int, dtype: Any) -> Normalization:
+        """A copy in `dtype`, or ParameterError if sizes or values are unusable."""
+        arrays = {}
+        for name, size in (
+            ("input_mean", input_size),
+            ("input_std", input_size),
+            ("output_mean", output_size),
+            ("output_std", output_size),
+        ):
+            value = np.asarray(getattr(self, name), dtype=dtype)
+            if value.shape != (size,):
+                raise ParameterError(
+                    f"normalization {name} has shape {value.shape}, need ({size},)"
+                )
+            if not np.isfinite(value).all():
+                raise ParameterError(f"normalization {name} contains NaN or Inf")
+            if name.endswith("std") and not (value > 0).all():
+                raise ParameterError(f"normalization {name} must be > 0 everywhere")
+            arrays[name] = value
+        return Normalization(**arrays)
+
+
+class LiquidPolicy:
+    """Normalization + liquid network + hidden state, with named, unit-carrying inputs/outputs."""
+
+    def __init__(
+        self,
+        network: LiquidNetwork,
+        *,
+        input_names: Sequence[str],
+        output_names: Sequence[str],
+        input_units: Sequence[str] | None = None,
+        output_units: Sequence[str] | None = None,
+        normalization: Normalization | None = None,
+        model_id: str = "unnamed",
+        description: str = "",
+    ) -> None:
+        self.network = network
+        self.input_names = _names("input_names", input_names, network.input_size)
+        self.output_names = _names("output_names", output_names, network.output_size)
+        self.input_units = _names(
+            "input_units", input_units or ["1"] * network.input_size, network.input_size
+        )
+        self.output_units = _names(
+            "output_units", output_units or ["1"] * network.output_size, network.output_size
+        )
+        normalization = normalization or Normalization.identity(
+            network.input_size, network.output_size
+        )
+        self.normalization = normalization.checked(
+            network.input_size, network.output_size, network.dtype
+        )
+        self.model_id = str(model_id)
+        self.description = str(description)
+        self.reset()
+
+    # --- structure ----------------------------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        return self.network.kind
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.network.dtype
+
+    @property
+    def wiring(self) -> Wiring | None:
+        """The wiring (groups, adjacency with polarity); None for an unwired CfC."""
+        return self.network.wiring
+
+    @property
+    def neuron_ids(self) -> list[int]:
+        """Wiring neuron id of each state entry (WiredCfC orders its state layer by layer)."""
+        return list(self.network.cell.state_neuron_ids)
+
+    @property
+    def neuron_groups(self) -> list[str]:
+        """Group of each state entry: "inter"/"command"/"motor", or "hidden" without wiring."""
+        if self.wiring is None:
+            return ["hidden"] * self.network.state_size
+        return [self.wiring.neuron_group(i) for i in self.neuron_ids]
+
+    @property
+    def neuron_names(self) -> list[str]:
+        """Name of each state entry, e.g. "command_5" (group and wiring neuron id)."""
+        return [
+            f"{group}_{i}" for group, i in zip(self.neuron_groups, self.neuron_ids, strict=True)
+        ]
+
+    # --- state --------------------------------------------------------------------------------
+    @property
+    def batch_size(self) -> int:
+        return self._h.shape[0]
+
+    @property
+    def state(self) -> np.ndarray:
+        """Hidden state, (batch, units), model space; a copy."""
+        return self._h.copy()
+
+    @property
+    def memory_state(self) -> np.ndarray | None:
+        """Mixed-memory LSTM cell state (batch, units), or None without mixed memory."""
+        return None if self._c is None else self._c.copy()
+
+    def reset(self, batch_size: int = 1) -> None:
+        """Zero the state (and LSTM memory) for `batch_size` parallel sequences."""
+        if int(batch_size) < 1:
+            raise RuntimeInputError(f"batch_size must be >= 1, got {batch_size}")
+        shape = (int(batch_size), self.network.state_size)
+        self._h = np.zeros(shape, dtype=self.dtype)
+        self._c = np.zeros(shape, dtype=self.dtype) if self.network.mixed_memory else None
+
+    # --- stepping -----------------------------------------------------------------------------
+    def step(self, x: Any, dt: Any) -> np.ndarray:
+        """Raw inputs (n_in,) or (batch, n_in), dt seconds -> raw outputs of the same rank."""
+        inputs = self._checked_inputs(x)
+        norm = self.normalization
+        outputs = self._advance((inputs - norm.input_mean) / norm.input_std, dt)
+        outputs = outputs * norm.output_std + norm.output_mean
+        return outputs[0] if np.ndim(x) == 1 else outputs
+
+    def step_normalized(self, z: Any, dt: Any) -> np.ndarray:
+        """The network alone (model space in and out), advancing the same state as `step`."""
+        outputs = self._advance(self._checked_inputs(z), dt)
+        return outputs[0] if np.ndim(z) == 1 else outputs
+
+    def run_sequence(self, xs: Any, dts: Any) -> np.ndarray:
+        """Step through xs (T, n_in) or (T, batch, n_in) with dts scalar, (T,) or (T, batch),
+        continuing from the current state; returns raw outputs (T, n_out) / (T, batch, n_out)."""
+        xs = np.asarray(xs)
+        if xs.ndim not in (2, 3):
+            raise RuntimeInputError(f"xs must be (T, n_in) or (T, batch, n_in), got {xs.shape}")
+        try:
+            dts = np.asarray(dts, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise RuntimeInputError(f"dts are not numeric: {exc}") from exc
+        if dts.ndim == 0:
+            dts = np.full(len(xs), float(dts))
+        if len(dts) != len(xs):
+            raise RuntimeInputError(f"{len(xs)} inputs but {len(dts)} elapsed times")
+        return np.stack([self.step(x, dt) for x, dt in zip(xs, dts, strict=True)])
+
+    def _advance(self, inputs: np.ndarray, dt: Any) -> np.ndarray:
+        elapsed = self._checked_elapsed(dt)
+        outputs, self._h, self._c = self.network.step(inputs, self._h, self._c, elapsed)
+        return outputs
+
+    def _checked_inputs(self, x: Any) -> np.ndarray:
+        try:
+            inputs = np.asarray(x, dtype=self.dtype)
+        except (TypeError, ValueError) as exc:
+            raise RuntimeInputError(f"inputs are not numeric: {exc}") from exc
+        n = self.network.input_size
+        if inputs.ndim == 1:
+            inputs = inputs[None, :]
+        if inputs.ndim != 2 or inputs.shape != (self.batch_size, n):
+            raise RuntimeInputError(
+                f"inputs have shape {np.shape(x)}; this policy takes ({n},) "
+                f"or ({self.batch_size}, {n}) [{', '.join(self.input_names)}]"
+                + ("" if self.batch_size == 1 else "; call reset(batch_size) to change batch")
+            )
+        if not np.isfinite(inputs).all():
+            bad = sorted({self.input_names[j] for j in np.argwhere(~np.isfinite(inputs))[:, 1]})
+            raise RuntimeInputError(f"inputs contain NaN or Inf in {bad}")
+        return inputs
+
+    def _checked_elapsed(self, dt: Any) -> Any:
+        if isinstance(dt, float | int) and not isinstance(dt, bool):
+            if not (dt > 0 and math.isfinite(dt)):
+                raise RuntimeInputError(f"dt must be a finite time > 0 s, got {dt}")
+            return float(dt)
+        try:
+            elapsed = np.asarray(dt, dtype=self.dtype)
+        except (TypeError, ValueError) as exc:
+            raise RuntimeInputError(f"dt is not numeric: {exc}") from exc
+        if elapsed.ndim == 0:
+            return self._checked_elapsed(float(elapsed))
+        if elapsed.shape != (self.batch_size,):
+            raise RuntimeInputError(
+                f"dt has shape {elapsed.shape}; give a scalar or one time per sample "
+                f"({self.batch_size},)"
+            )
+        if not (np.isfinite(elapsed).all() and (elapsed > 0).all()):
+            raise RuntimeInputError(f"every dt must be a finite time > 0 s, got {elapsed}")
+        return elapsed[:, None]
+
+
+def _names(what: str, names: Sequence[str], size: int) -> list[str]:
+    names = [str(name) for name in names]
+    if len(names) != size:
+        raise ParameterError(f"{what} has {len(names)} entries, the network has {size}")
+    return names
