@@ -12,7 +12,9 @@ import sys
 from collections.abc import Sequence
 
 # name -> (module, one-line help). Each module defines add_arguments(parser) and run(args) -> int.
-SUBCOMMANDS: dict[str, tuple[str, str]] = {}
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "urdf": ("ltc_control.cli.urdf", "print a robot's URDF with ros2_control tags"),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
