@@ -30,7 +30,7 @@ def spin_until_shutdown(
 def run_nodes(factories: Sequence[Callable[..., object]], args: Sequence[str] | None = None) -> int:
     """main() for executables: init, build the nodes, spin, shut down cleanly on SIGINT/SIGTERM.
 
-    Each node may define `on_shutdown()` (e.g. the safety filter's final braking command); it is
+    Each node may define `on_exit()` (e.g. the safety filter's final braking command); it is
     called before the node is destroyed, while publishing still works.
     """
     import rclpy
@@ -56,7 +56,7 @@ def run_nodes(factories: Sequence[Callable[..., object]], args: Sequence[str] | 
         pass
     finally:
         for node in nodes:
-            getattr(node, "on_shutdown", lambda: None)()
+            getattr(node, "on_exit", lambda: None)()
             node.destroy_node()
         executor.shutdown()
         if context.ok():

@@ -1,0 +1,269 @@
+"""Safety filter node (managed): the last thing between a network and the motors.
+
+Subscribes `joint_states` (sensor_msgs/JointState, matched by name) and `nominal_command`
+           (sensor_msgs/JointState: effort N·m, from the policy node).
+Publishes  `commands` (std_msgs/Float64MultiArray, N·m, the robot's joint order: remap to
+           `/<effort_controller>/commands`), `safety_status` (ltc_control/SafetyStatus) and
+           `/diagnostics` (diagnostic_msgs/DiagnosticArray: OK / WARN / ERROR).
+
+Every nominal command runs through the CBF quadratic program (ltc_control.safety) with the latest
+joint state. Whatever goes wrong, what is published stays inside the torque box: a malformed
+nominal command, an infeasible QP or a solver failure gives the filter's braking command; a
+watchdog publishes that braking command when no fresh joint state or nominal command arrived
+within `watchdog_timeout` (s, node clock). Deactivation, and SIGINT/SIGTERM, publish a final
+braking command first. Filter parameters (`filter.*`, defaults from config/safety/<robot>.yaml)
+can be tightened at run time, never loosened past the robot description.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import SetParametersResult
+from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
+from rclpy.parameter import Parameter
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray
+
+from ltc_control.control.signals import SignalError, match_joints
+from ltc_control.control.watchdog import CommandWatchdog
+from ltc_control.errors import ConfigError
+from ltc_control.msg import SafetyStatus
+from ltc_control.nodes.parameters import ParameterSpec, declare_parameters
+from ltc_control.nodes.spin import run_nodes
+from ltc_control.nodes.timing import ComputeTimer
+from ltc_control.robots import load_robot_description
+from ltc_control.safety import FilterResult, SafetyConfig, SafetyFilter, load_safety_config
+
+NODE_NAME = "safety_filter"
+FILTER_PREFIX = "filter."
+PARAMETERS = (
+    ParameterSpec("robot", "panda", "robot description name or YAML path", read_only=True),
+    ParameterSpec(
+        "control_rate_hz",
+        100.0,
+        "nominal command rate (deadline, watchdog checks), Hz",
+        1.0,
+        5000.0,
+    ),
+    ParameterSpec(
+        "watchdog_timeout",
+        0.05,
+        "brake when a joint state or command is older than this, s",
+        1e-3,
+        10.0,
+    ),
+    ParameterSpec("diagnostics_period", 1.0, "period of /diagnostics, s", 0.01, 60.0),
+    ParameterSpec(
+        "autostart", True, "configure and activate at start-up (else wait for a lifecycle manager)"
+    ),
+)
+_MODES = {"filtered": SafetyStatus.MODE_FILTERED, "fallback": SafetyStatus.MODE_FALLBACK}
+
+
+class SafetyFilterNode(LifecycleNode):
+    def __init__(self, **node_kwargs: Any) -> None:
+        super().__init__(NODE_NAME, **node_kwargs)
+        self.params = declare_parameters(self, PARAMETERS)
+        self.robot = load_robot_description(self.params["robot"])
+        self.config = self._declare_filter_parameters(load_safety_config(self.robot.name))
+        self.filter: SafetyFilter | None = None
+        self.q: np.ndarray | None = None
+        self.v: np.ndarray | None = None
+        self.last_status = SafetyStatus(mode=SafetyStatus.MODE_INACTIVE)
+        self.rejected = 0
+        self.watchdog = CommandWatchdog(self.params["watchdog_timeout"])
+        self.timer = ComputeTimer(1.0 / self.params["control_rate_hz"])
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        if self.params["autostart"]:
+            self.trigger_configure()
+            self.trigger_activate()
+
+    # --- lifecycle --------------------------------------------------------------------------
+    def on_configure(self, state: State) -> TransitionCallbackReturn:
+        self.filter = SafetyFilter(self.robot, self.config)
+        self.command_pub = self.create_lifecycle_publisher(Float64MultiArray, "commands", 10)
+        self.status_pub = self.create_lifecycle_publisher(SafetyStatus, "safety_status", 10)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.subscriptions_ = [
+            self.create_subscription(JointState, "joint_states", self._on_joint_state, 10),
+            self.create_subscription(JointState, "nominal_command", self._on_nominal, 10),
+        ]
+        self.timers_ = [
+            self.create_timer(1.0 / self.params["control_rate_hz"], self._on_watchdog_timer),
+            self.create_timer(self.params["diagnostics_period"], self._publish_diagnostics),
+        ]
+        self.get_logger().info(f"configured for {self.robot.name}: {self.filter.constraint_names}")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: State) -> TransitionCallbackReturn:
+        self.watchdog.reset()
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: State) -> TransitionCallbackReturn:
+        self.publish_braking("deactivated")
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: State) -> TransitionCallbackReturn:
+        for subscription in self.subscriptions_:
+            self.destroy_subscription(subscription)
+        for timer in self.timers_:
+            self.destroy_timer(timer)
+        self.destroy_lifecycle_publisher(self.command_pub)
+        self.destroy_lifecycle_publisher(self.status_pub)
+        self.destroy_publisher(self.diagnostics_pub)
+        self.filter = None
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_exit(self) -> None:
+        """Process exit (SIGINT/SIGTERM): leave the motors with a braking command."""
+        self.publish_braking("shutting down")
+
+    # --- callbacks --------------------------------------------------------------------------
+    def _now(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def _on_joint_state(self, msg: JointState) -> None:
+        try:
+            q = match_joints(msg.name, msg.position, self.robot.joint_names)
+            v = match_joints(msg.name, msg.velocity, self.robot.joint_names)
+        except SignalError as exc:
+            self._reject(f"joint state refused: {exc}")
+            return
+        self.q, self.v = q, v
+        self.watchdog.state_received(self._now())
+
+    def _on_nominal(self, msg: JointState) -> None:
+        if self.q is None or self.filter is None:
+            return
+        with self.timer:
+            try:
+                nominal = match_joints(msg.name, msg.effort, self.robot.joint_names)
+            except SignalError as exc:
+                self._reject(f"nominal command refused: {exc}")
+                self.publish_braking(f"malformed nominal command: {exc}")
+                return
+            self.watchdog.command_received(self._now())
+            result = self.filter.filter(self.q, self.v, nominal)
+            self._publish(result, nominal)
+
+    def _on_watchdog_timer(self) -> None:
+        reason = self.watchdog.check(self._now())
+        if reason and self.q is not None:
+            self.publish_braking(f"watchdog: {reason}", mode=SafetyStatus.MODE_WATCHDOG)
+
+    def _reject(self, message: str) -> None:
+        self.rejected += 1
+        self.get_logger().warn(
+            f"{message} ({self.rejected} rejected so far)", throttle_duration_sec=1.0
+        )
+
+    # --- output -----------------------------------------------------------------------------
+    def publish_braking(self, reason: str, mode: int = SafetyStatus.MODE_FALLBACK) -> None:
+        if self.filter is None or self.q is None:
+            return
+        command = self.filter.braking_command(self.q, self.v)
+        self.command_pub.publish(Float64MultiArray(data=command.tolist()))
+        status = self._status_base(np.full(len(command), np.nan), command)
+        status.mode, status.reason = mode, reason
+        self.status_pub.publish(status)
+        self.last_status = status
+
+    def _publish(self, result: FilterResult, nominal: np.ndarray) -> None:
+        self.command_pub.publish(Float64MultiArray(data=result.command.tolist()))
+        status = self._status_base(nominal, result.command)
+        status.mode, status.reason = _MODES[result.mode], result.reason
+        status.active_constraints = list(result.active_constraints)
+        status.constraint_names = list(result.constraint_names)
+        status.margins = np.asarray(result.margins, dtype=float).tolist()
+        status.slack = np.asarray(result.slack, dtype=float).tolist()
+        self.status_pub.publish(status)
+        self.last_status = status
+        if result.mode != "filtered":
+            self.get_logger().warn(f"fallback: {result.reason}", throttle_duration_sec=1.0)
+
+    def _status_base(self, nominal: np.ndarray, command: np.ndarray) -> SafetyStatus:
+        counters = self.filter.counters
+        status = SafetyStatus(
+            joint_names=list(self.robot.joint_names),
+            nominal_command=nominal.tolist(),
+            safe_command=command.tolist(),
+            intervention_norm=float(np.linalg.norm(np.nan_to_num(nominal) - command)),
+            filtered_count=counters.get("filtered", 0),
+            fallback_count=counters.get("fallback", 0),
+            infeasible_count=counters.get("infeasible", 0),
+            solver_failure_count=counters.get("solver_failure", 0),
+            watchdog_count=self.watchdog.fired,
+            rejected_messages=self.rejected + counters.get("rejected_input", 0),
+            deadline_overruns=self.timer.overruns,
+            compute_time_us=self.timer.last_us,
+        )
+        status.header.stamp = self.get_clock().now().to_msg()
+        return status
+
+    def _publish_diagnostics(self) -> None:
+        status = self.last_status
+        level, message = DiagnosticStatus.OK, "filtering"
+        if status.mode in (SafetyStatus.MODE_FALLBACK, SafetyStatus.MODE_WATCHDOG):
+            level, message = DiagnosticStatus.ERROR, f"braking: {status.reason}"
+        elif status.mode == SafetyStatus.MODE_INACTIVE:
+            level, message = DiagnosticStatus.WARN, "inactive"
+        elif self.timer.overruns or status.rejected_messages:
+            level, message = DiagnosticStatus.WARN, "filtering, with overruns or rejected inputs"
+        fields = {
+            "fallbacks": status.fallback_count,
+            "infeasible": status.infeasible_count,
+            "solver_failures": status.solver_failure_count,
+            "watchdog": status.watchdog_count,
+            "rejected_messages": status.rejected_messages,
+            "deadline_overruns": self.timer.overruns,
+            "compute_time_p99_us": round(self.timer.percentile_us(99), 1),
+            "active_constraints": ",".join(status.active_constraints),
+        }
+        array = DiagnosticArray()
+        array.header.stamp = self.get_clock().now().to_msg()
+        array.status = [
+            DiagnosticStatus(
+                level=level,
+                name=f"{self.get_name()}: safety filter",
+                message=message,
+                hardware_id=self.robot.name,
+                values=[KeyValue(key=k, value=str(v)) for k, v in fields.items()],
+            )
+        ]
+        self.diagnostics_pub.publish(array)
+
+    # --- parameters -------------------------------------------------------------------------
+    def _declare_filter_parameters(self, defaults: SafetyConfig) -> SafetyConfig:
+        values = {}
+        for key, default in defaults.to_dict().items():
+            name = FILTER_PREFIX + key
+            if isinstance(default, list):
+                value = self.declare_parameter(name, Parameter.Type.DOUBLE_ARRAY).value
+                values[key] = list(default if value is None else value)
+            else:
+                values[key] = self.declare_parameter(name, default).value
+        return SafetyConfig.from_dict(values)
+
+    def _on_set_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
+        changes = {
+            p.name.removeprefix(FILTER_PREFIX): p.value
+            for p in parameters
+            if p.name.startswith(FILTER_PREFIX)
+        }
+        if not changes:
+            return SetParametersResult(successful=True)
+        try:
+            config = SafetyConfig.from_dict({**self.config.to_dict(), **changes})
+            if self.filter is not None:
+                self.filter.tighten(**{k: getattr(config, k) for k in changes})
+        except ConfigError as exc:
+            return SetParametersResult(successful=False, reason=str(exc))
+        self.config = config
+        return SetParametersResult(successful=True)
+
+
+def main(args: list[str] | None = None) -> int:
+    return run_nodes([SafetyFilterNode], args)
