@@ -6,8 +6,8 @@ Promises:
 - Joints are matched by name; a message that lacks a joint, repeats one, or carries non-finite
   values is refused with a reason (counted per reason in `rejections`).
 - No command before a target has arrived.
-- If the model was trained on torque residuals over gravity compensation (metadata
-  `gravity_compensation: true`), g(q) from the robot's dynamics is added back here.
+- If the model outputs torque over gravity compensation (`effort_over_gravity/<joint>`, see
+  control.signals), g(q) from the robot's dynamics is added back here.
 """
 
 from __future__ import annotations
@@ -18,7 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ltc_control.control.signals import ObservationLayout, SignalError, command_order, match_joints
+from ltc_control.control.signals import (
+    EFFORT_OVER_GRAVITY,
+    ObservationLayout,
+    SignalError,
+    command_order,
+    match_joints,
+)
 from ltc_control.control.stamps import StampClock, StampVerdict
 
 
@@ -44,11 +50,10 @@ class PolicyController:
         self.joint_names = tuple(joint_names)
         self.clock = clock
         self.layout = ObservationLayout(policy.input_names, self.joint_names)
-        self._order = command_order(policy.output_names, self.joint_names)
-        metadata = getattr(policy, "metadata", {}) or {}
-        self._gravity = gravity if metadata.get("gravity_compensation") else None
-        if metadata.get("gravity_compensation") and gravity is None:
-            raise SignalError("model expects gravity compensation but no dynamics were given")
+        self._order, kind = command_order(policy.output_names, self.joint_names)
+        self._gravity = gravity if kind == EFFORT_OVER_GRAVITY else None
+        if kind == EFFORT_OVER_GRAVITY and gravity is None:
+            raise SignalError("model outputs torque over gravity but no gravity model was given")
         self.target: np.ndarray | None = None
         self.rejections: Counter[str] = Counter()
         self.steps = 0

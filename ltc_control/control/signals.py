@@ -1,9 +1,11 @@
 """Named signals: how a model's inputs and outputs map to robot quantities.
 
 A model file lists input names such as `position/panda_joint1`, `velocity/panda_joint1`,
-`target/x` and output names such as `effort/panda_joint1`. Units: position rad (or m), velocity
-rad/s, target m (world frame), effort N·m. Joint signals are matched by joint name, never by the
-order of a message's arrays.
+`target/x` and output names such as `effort/panda_joint1` (the joint torque) or
+`effort_over_gravity/panda_joint1` (the torque on top of gravity compensation g(q), which the
+controller adds back: a small network need not learn the arm's weight). Units: position rad (or
+m), velocity rad/s, target m (world frame), effort N·m. Joint signals are matched by joint name,
+never by the order of a message's arrays.
 """
 
 from __future__ import annotations
@@ -28,8 +30,12 @@ def policy_input_names(joint_names: Sequence[str]) -> list[str]:
     return names + [f"target/{axis}" for axis in TARGET_AXES]
 
 
-def policy_output_names(joint_names: Sequence[str]) -> list[str]:
-    return [f"effort/{joint}" for joint in joint_names]
+EFFORT = "effort"
+EFFORT_OVER_GRAVITY = "effort_over_gravity"
+
+
+def policy_output_names(joint_names: Sequence[str], kind: str = EFFORT_OVER_GRAVITY) -> list[str]:
+    return [f"{kind}/{joint}" for joint in joint_names]
 
 
 class ObservationLayout:
@@ -55,13 +61,18 @@ class ObservationLayout:
         return np.array([signals[kind][index] for kind, index in self._sources])
 
 
-def command_order(output_names: Sequence[str], joint_names: Sequence[str]) -> np.ndarray:
-    """Index into the model output for each joint, in the robot's joint order."""
+def command_order(
+    output_names: Sequence[str], joint_names: Sequence[str]
+) -> tuple[np.ndarray, str]:
+    """Index into the model output for each joint (robot joint order), and the effort kind."""
     outputs = {name: i for i, name in enumerate(output_names)}
-    missing = [j for j in joint_names if f"effort/{j}" not in outputs]
-    if missing:
-        raise SignalError(f"model outputs {list(output_names)} lack efforts for joints {missing}")
-    return np.array([outputs[f"effort/{j}"] for j in joint_names])
+    for kind in (EFFORT, EFFORT_OVER_GRAVITY):
+        if all(f"{kind}/{j}" in outputs for j in joint_names):
+            return np.array([outputs[f"{kind}/{j}"] for j in joint_names]), kind
+    raise SignalError(
+        f"model outputs {list(output_names)} are not '{EFFORT}/<joint>' or "
+        f"'{EFFORT_OVER_GRAVITY}/<joint>' for every joint of {list(joint_names)}"
+    )
 
 
 def match_joints(
