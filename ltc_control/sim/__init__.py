@@ -1,5 +1,13 @@
-"""Simulation: a torque-controlled MuJoCo arm, the reaching task, and the expert that solves it."""
+"""Simulation: a torque-controlled MuJoCo arm, the reaching task, the expert that solves it, and
+expert rollouts (the Trajectory format the data and training code consume)."""
 
+from ltc_control.sim.expert import ExpertGains, OperationalSpaceExpert
+from ltc_control.sim.rollouts import (
+    TRAJECTORY_ARRAYS,
+    RolloutConfig,
+    Trajectory,
+    collect_rollouts,
+)
 from ltc_control.sim.simulator import (
     ArmSimulator,
     Measurement,
@@ -8,12 +16,31 @@ from ltc_control.sim.simulator import (
     random_mass_scale,
     sample_times,
 )
+from ltc_control.sim.task import (
+    TARGET_LABELS,
+    TargetSchedule,
+    TargetSegment,
+    TaskError,
+)
+from ltc_control.sim.workspace import Plane, Workspace
 
 __all__ = [
+    "TARGET_LABELS",
+    "TRAJECTORY_ARRAYS",
     "ArmSimulator",
+    "ExpertGains",
     "Measurement",
+    "OperationalSpaceExpert",
+    "Plane",
+    "RolloutConfig",
     "SimConfig",
     "SimulatorError",
+    "TargetSchedule",
+    "TargetSegment",
+    "TaskError",
+    "Trajectory",
+    "Workspace",
+    "collect_rollouts",
     "random_mass_scale",
     "sample_times",
 ]

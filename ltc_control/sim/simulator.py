@@ -47,9 +47,11 @@ class SimConfig:
     # Multiplies mass and inertia of every robot body: one float, or one value per body in
     # ArmSimulator.body_names order (see random_mass_scale for a seeded ±spread draw).
     mass_scale: float | Sequence[float] = 1.0
+    # Extra per-body factor drawn uniformly from [1 - mass_spread, 1 + mass_spread] with `seed`.
+    mass_spread: float = 0.0
     q_noise_std: float = 0.0  # rad, Gaussian, added by measure()
     v_noise_std: float = 0.0  # rad/s, Gaussian, added by measure()
-    seed: int = 0  # seeds the sensor noise
+    seed: int = 0  # seeds the sensor noise and the mass_spread draw
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.physics_dt) and 0.0 < self.physics_dt <= 0.01):
@@ -57,6 +59,8 @@ class SimConfig:
         scale = np.asarray(self.mass_scale, dtype=float)
         if not np.all(np.isfinite(scale)) or np.any(scale <= 0.0):
             raise SimulatorError(f"mass_scale must be positive and finite, got {self.mass_scale}")
+        if not 0.0 <= self.mass_spread < 1.0:
+            raise SimulatorError(f"mass_spread must be in [0, 1), got {self.mass_spread}")
         for key in ("q_noise_std", "v_noise_std"):
             value = getattr(self, key)
             if not (np.isfinite(value) and value >= 0.0):
@@ -118,7 +122,7 @@ class ArmSimulator:
         self._contact_pair = {self.model.geom(END_EFFECTOR_GEOM).id, self.model.geom(TABLE_GEOM).id}
         self._ee_geom = self.model.geom(END_EFFECTOR_GEOM).id
         self.body_names = tuple(self.model.body(i).name for i in range(1, self.model.nbody))
-        self._scale_masses(self.config.mass_scale)
+        self.mass_scale = self._scale_masses()
         self._rng = np.random.default_rng(self.config.seed)
         self.reset()
 
@@ -151,7 +155,15 @@ class ArmSimulator:
         """Simulate duration_s seconds (>= 0) under the held command; returns the steps taken."""
         if not (np.isfinite(duration_s) and duration_s >= 0.0):
             raise SimulatorError(f"duration_s must be finite and >= 0, got {duration_s}")
-        self._requested_time += duration_s
+        return self.advance_to(self._requested_time + duration_s)
+
+    def advance_to(self, time_s: float) -> int:
+        """Simulate up to the physics step nearest time_s (s, not before the last request)."""
+        if not (np.isfinite(time_s) and time_s >= self._requested_time - 1e-12):
+            raise SimulatorError(
+                f"cannot advance to t={time_s} s: already asked for t={self._requested_time} s"
+            )
+        self._requested_time = time_s
         steps = max(0, round((self._requested_time - self.time) / self.config.physics_dt))
         for _ in range(steps):
             mujoco.mj_step(self.model, self.data)
@@ -203,18 +215,23 @@ class ArmSimulator:
             normal += wrench[0]
         return force, float(normal)
 
-    def _scale_masses(self, mass_scale: float | Sequence[float]) -> None:
-        scale = np.asarray(mass_scale, dtype=float)
+    def _scale_masses(self) -> np.ndarray:
+        """Scale the robot bodies' masses and inertias; returns the per-body factors used."""
+        n_bodies = len(self.body_names)
+        scale = np.asarray(self.config.mass_scale, dtype=float)
         if scale.ndim == 0:
-            scale = np.full(len(self.body_names), float(scale))
-        if scale.shape != (len(self.body_names),):
+            scale = np.full(n_bodies, float(scale))
+        if scale.shape != (n_bodies,):
             raise SimulatorError(
-                f"mass_scale needs one value per body ({len(self.body_names)}: "
+                f"mass_scale needs one value per body ({n_bodies}: "
                 f"{', '.join(self.body_names)}), got shape {scale.shape}"
             )
+        if self.config.mass_spread > 0.0:
+            scale = scale * random_mass_scale(n_bodies, self.config.mass_spread, self.config.seed)
         self.model.body_mass[1:] *= scale
         self.model.body_inertia[1:] *= scale[:, None]
         mujoco.mj_setConst(self.model, self.data)
+        return scale
 
     def _vector(self, values: np.ndarray, name: str) -> np.ndarray:
         try:

@@ -1,0 +1,177 @@
+"""Expert demonstrations: run the expert in the simulator under domain randomization.
+
+Trajectory is the one time-series format the data tools (bags, curation) and the training code
+share. Row i is one sensor sample:
+
+    t[i]            s, since the episode start (strictly increasing)
+    q[i], v[i]      rad, rad/s: the measured (noisy) joint state, joints in `joint_names` order
+    target[i]       m, world frame: the target known at t[i]
+    ee_position[i]  m, world frame: forward kinematics of the measured q[i] (what a real robot
+                    would compute; the simulator's exact position is not recorded)
+    tau[i]          N·m: the command computed from row i and held until t[i + 1] (inside the
+                    effort limits)
+    dt[i]           s: t[i] - t[i - 1]; dt[0] = 0 (no previous sample)
+
+Randomized per episode (all from `seed`): the target schedule, the initial state (home plus a
+uniform offset, kept inside the limits, small random velocity), link masses (uniform ±mass_spread)
+and sample-time jitter. Sensor noise std (q, v) is fixed per call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+
+import numpy as np
+
+from ltc_control.robots.description import RobotDescription
+from ltc_control.robots.dynamics import PinocchioDynamics
+from ltc_control.sim.expert import ExpertGains, OperationalSpaceExpert
+from ltc_control.sim.simulator import (
+    ArmSimulator,
+    SimConfig,
+    SimulatorError,
+    sample_times,
+)
+from ltc_control.sim.task import TargetSchedule
+
+TRAJECTORY_ARRAYS = ("t", "q", "v", "target", "ee_position", "tau")
+
+
+@dataclass
+class Trajectory:
+    """One episode of samples (see the module docstring for units and meaning)."""
+
+    robot: str
+    joint_names: tuple[str, ...]
+    t: np.ndarray  # (n,)
+    q: np.ndarray  # (n, dof)
+    v: np.ndarray  # (n, dof)
+    target: np.ndarray  # (n, 3)
+    ee_position: np.ndarray  # (n, 3)
+    tau: np.ndarray  # (n, dof)
+    info: dict[str, object] = field(default_factory=dict)  # provenance (seed, mass scale, ...)
+
+    def __post_init__(self) -> None:
+        n, dof = len(self.t), len(self.joint_names)
+        shapes = {"t": (n,), "q": (n, dof), "v": (n, dof), "target": (n, 3)}
+        shapes |= {"ee_position": (n, 3), "tau": (n, dof)}
+        for name, shape in shapes.items():
+            array = np.asarray(getattr(self, name), dtype=float)
+            if array.shape != shape:
+                raise SimulatorError(
+                    f"Trajectory.{name} must have shape {shape}, got {array.shape}"
+                )
+            setattr(self, name, array)
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    @property
+    def dt(self) -> np.ndarray:
+        return np.diff(self.t, prepend=self.t[:1])
+
+    def slice(self, index: slice | np.ndarray) -> Trajectory:
+        """The rows selected by `index` (a slice or boolean/integer index), same metadata."""
+        return replace(self, **{name: getattr(self, name)[index] for name in TRAJECTORY_ARRAYS})
+
+    def equals(self, other: Trajectory, atol: float = 0.0) -> bool:
+        """Same robot, joints and arrays (to `atol`); `info` is not compared."""
+        same_meta = (self.robot, self.joint_names) == (other.robot, other.joint_names)
+        return same_meta and all(
+            getattr(self, f.name).shape == getattr(other, f.name).shape
+            and np.allclose(getattr(self, f.name), getattr(other, f.name), atol=atol, rtol=0.0)
+            for f in fields(self)
+            if f.name in TRAJECTORY_ARRAYS
+        )
+
+
+@dataclass(frozen=True)
+class RolloutConfig:
+    """Domain randomization ranges (see module docstring)."""
+
+    q_noise_std: float = 0.0  # rad
+    v_noise_std: float = 0.0  # rad/s
+    mass_spread: float = 0.1  # fraction, uniform per body
+    initial_offset: float = 0.3  # rad, uniform per joint around home
+    initial_speed: float = 0.1  # rad/s, uniform per joint
+    moving_fraction: float = 0.3
+    unreachable_fraction: float = 0.2
+    segment_s: tuple[float, float] = (1.5, 3.0)
+    gains: ExpertGains = field(default_factory=ExpertGains)
+
+
+def collect_rollouts(
+    robot: RobotDescription,
+    n_episodes: int,
+    duration_s: float,
+    rate_hz: float = 200.0,
+    jitter: float = 0.0,
+    seed: int = 0,
+    config: RolloutConfig | None = None,
+) -> list[Trajectory]:
+    """Run the operational-space expert for n_episodes of duration_s each; see the module
+    docstring for what is randomized. Deterministic for a given seed."""
+    if n_episodes < 1 or not duration_s > 0.0:
+        raise SimulatorError(
+            f"need n_episodes >= 1 and duration_s > 0, got {n_episodes}, {duration_s}"
+        )
+    config = config if config is not None else RolloutConfig()
+    dynamics = PinocchioDynamics(robot)
+    expert = OperationalSpaceExpert(dynamics, config.gains)
+    seeds = np.random.default_rng(seed).integers(0, 2**31, n_episodes)
+    return [
+        _episode(robot, dynamics, expert, duration_s, rate_hz, jitter, int(s), config)
+        for s in seeds
+    ]
+
+
+def _episode(
+    robot: RobotDescription,
+    dynamics: PinocchioDynamics,
+    expert: OperationalSpaceExpert,
+    duration_s: float,
+    rate_hz: float,
+    jitter: float,
+    seed: int,
+    config: RolloutConfig,
+) -> Trajectory:
+    rng = np.random.default_rng(seed)
+    sim = ArmSimulator(
+        robot,
+        SimConfig(
+            mass_spread=config.mass_spread,
+            q_noise_std=config.q_noise_std,
+            v_noise_std=config.v_noise_std,
+            seed=seed,
+        ),
+    )
+    offset = rng.uniform(-config.initial_offset, config.initial_offset, robot.dof)
+    q0 = np.clip(robot.home + offset, robot.limits.lower, robot.limits.upper)
+    sim.reset(q0, rng.uniform(-config.initial_speed, config.initial_speed, robot.dof))
+    schedule = TargetSchedule.random(
+        dynamics,
+        duration_s,
+        seed,
+        config.segment_s,
+        config.moving_fraction,
+        config.unreachable_fraction,
+    )
+    times = sample_times(duration_s, rate_hz, jitter, seed)
+    rows: dict[str, list[np.ndarray]] = {name: [] for name in TRAJECTORY_ARRAYS}
+    for t in times:
+        sim.advance_to(t)
+        measured = sim.measure()
+        target = schedule.target_at(t)
+        tau = expert.torque(measured.q, measured.v, target)
+        sim.apply(tau)
+        ee = dynamics.terms(measured.q, measured.v).ee_position
+        for name, value in zip(
+            TRAJECTORY_ARRAYS, (t, measured.q, measured.v, target, ee, tau), strict=True
+        ):
+            rows[name].append(value)
+    return Trajectory(
+        robot=robot.name,
+        joint_names=robot.joint_names,
+        **{name: np.array(values) for name, values in rows.items()},
+        info={"seed": seed, "rate_hz": rate_hz, "jitter": jitter, "mass_scale": sim.mass_scale},
+    )
