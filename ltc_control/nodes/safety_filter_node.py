@@ -237,8 +237,11 @@ class SafetyFilterNode(LifecycleNode):
 
     # --- parameters -------------------------------------------------------------------------
     def _declare_filter_parameters(self, defaults: SafetyConfig) -> SafetyConfig:
-        values = {}
+        # The QP's zero-order-hold period is the control period: derived, not a second knob.
+        values = {"control_period": 1.0 / self.params["control_rate_hz"]}
         for key, default in defaults.to_dict().items():
+            if key in values:
+                continue
             name = FILTER_PREFIX + key
             if isinstance(default, list):
                 value = self.declare_parameter(name, Parameter.Type.DOUBLE_ARRAY).value
