@@ -24,30 +24,53 @@ from ltc_control.runtime.wirings import Wiring
 
 _MASK_KEYS = re.compile(r"(^|\.)(sensory_)?sparsity_mask$")
 _BACKBONE_KEY = re.compile(r"^rnn_cell\.backbone\.(\d+)\.(weight|bias)$")
-_ACTIVATIONS = {"LeCun": "lecun_tanh", "Tanh": "tanh", "ReLU": "relu", "GELU": "gelu", "SiLU": "silu"}
+_ACTIVATIONS = {
+    "LeCun": "lecun_tanh",
+    "Tanh": "tanh",
+    "ReLU": "relu",
+    "GELU": "gelu",
+    "SiLU": "silu",
+}
 # ncps wiring class -> (our kind, our param name -> ncps attribute)
 _NCPS_WIRINGS = {
     "FullyConnected": (
         "fully_connected",
-        {"units": "units", "output_dim": "output_dim", "erev_init_seed": "_erev_init_seed",
-         "self_connections": "self_connections"},
+        {
+            "units": "units",
+            "output_dim": "output_dim",
+            "erev_init_seed": "_erev_init_seed",
+            "self_connections": "self_connections",
+        },
     ),
     "Random": (
         "random",
-        {"units": "units", "output_dim": "output_dim", "sparsity_level": "sparsity_level",
-         "random_seed": "_random_seed"},
+        {
+            "units": "units",
+            "output_dim": "output_dim",
+            "sparsity_level": "sparsity_level",
+            "random_seed": "_random_seed",
+        },
     ),
     "NCP": (
         "ncp",
-        {"inter_neurons": "_num_inter_neurons", "command_neurons": "_num_command_neurons",
-         "motor_neurons": "_num_motor_neurons", "sensory_fanout": "_sensory_fanout",
-         "inter_fanout": "_inter_fanout", "recurrent_command_synapses": "_recurrent_command_synapses",
-         "motor_fanin": "_motor_fanin"},
+        {
+            "inter_neurons": "_num_inter_neurons",
+            "command_neurons": "_num_command_neurons",
+            "motor_neurons": "_num_motor_neurons",
+            "sensory_fanout": "_sensory_fanout",
+            "inter_fanout": "_inter_fanout",
+            "recurrent_command_synapses": "_recurrent_command_synapses",
+            "motor_fanin": "_motor_fanin",
+        },
     ),
     "AutoNCP": (
         "auto_ncp",
-        {"units": "units", "output_size": "_output_size", "sparsity_level": "_sparsity_level",
-         "seed": "_seed"},
+        {
+            "units": "units",
+            "output_size": "_output_size",
+            "sparsity_level": "_sparsity_level",
+            "seed": "_seed",
+        },
     ),
     "Wiring": ("custom", {"units": "units", "output_dim": "output_dim"}),
 }
@@ -90,7 +113,7 @@ def from_ncps(
 ) -> LiquidPolicy:
     """A policy computing exactly what `module` (ncps LTC or CfC) computes; saved to `path` if
     given. Names default to "in_<i>"/"out_<i>"; dtype defaults to the module's."""
-    from ncps.torch import CfC, LTC  # lazy: the runtime itself never needs torch
+    from ncps.torch import LTC, CfC  # lazy: the runtime itself never needs torch
 
     if not isinstance(module, LTC | CfC):
         raise ConversionError(f"expected ncps.torch.LTC or ncps.torch.CfC, got {type(module)}")
@@ -181,7 +204,9 @@ def _network_config(module: Any, ltc_class: type) -> dict[str, Any]:
 
 def _cfc_cell_config(cell: Any) -> dict[str, Any]:
     linears = [m for m in (cell.backbone or []) if type(m).__name__ == "Linear"]
-    activations = [type(m).__name__ for m in (cell.backbone or []) if type(m).__name__ in _ACTIVATIONS]
+    activations = [
+        type(m).__name__ for m in (cell.backbone or []) if type(m).__name__ in _ACTIVATIONS
+    ]
     gelu = [m for m in (cell.backbone or []) if type(m).__name__ == "GELU"]
     if any(m.approximate != "none" for m in gelu):
         raise ConversionError("only exact (erf) GELU is supported, as ncps builds it")

@@ -23,8 +23,8 @@ import numpy as np
 
 from ltc_control.runtime.cfc import CfCRuntime, WiredCfCRuntime
 from ltc_control.runtime.errors import ParameterError
-from ltc_control.runtime.ltc import LTCRuntime
 from ltc_control.runtime.lstm import LSTMRuntime
+from ltc_control.runtime.ltc import LTCRuntime
 from ltc_control.runtime.parameters import require, strip_prefix
 from ltc_control.runtime.wirings import Wiring
 

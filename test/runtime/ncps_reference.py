@@ -50,7 +50,9 @@ def make_ncps_module(kind: str, units, *, seed: int = 0, **kwargs):
     return module
 
 
-def ncps_reference(module, xs: np.ndarray, dts: np.ndarray | None, dtype=torch.float64) -> np.ndarray:
+def ncps_reference(
+    module, xs: np.ndarray, dts: np.ndarray | None, dtype=torch.float64
+) -> np.ndarray:
     """ncps outputs (batch, T, out), each sample run alone (batch 1): ncps 1.0.1 applies
     per-sample timespans wrongly when batch > 1, so batch-1 runs are the correct reference."""
     module = copy.deepcopy(module).to(dtype)

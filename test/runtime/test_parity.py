@@ -54,7 +54,9 @@ def _assert_parity(module, dtype: str, batch: int, timing: str, seed: int = 1) -
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize(("batch", "timing"), list(itertools.product((1, 4), ("regular", "irregular"))))
+@pytest.mark.parametrize(
+    ("batch", "timing"), list(itertools.product((1, 4), ("regular", "irregular")))
+)
 @pytest.mark.parametrize("mixed", [False, True], ids=["plain", "mixed_memory"])
 @pytest.mark.parametrize("wiring", WIRINGS)
 @pytest.mark.parametrize(("kind", "mode"), CELLS, ids=[f"{k}-{m}" for k, m in CELLS])
