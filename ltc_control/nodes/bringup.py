@@ -8,14 +8,15 @@ other packages (Gazebo, controller_manager, ...) cannot run here and are reporte
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from ltc_control.nodes.launch_xml import NodeLaunch, read_launch_file
 from ltc_control.resources import PACKAGE
-
-EMPTY_YAML_STRING = "''"  # `-p name:=` alone is not an empty string to the ROS parser
 
 
 def node_factories() -> dict[str, Callable[..., object]]:
@@ -33,18 +34,32 @@ def node_factories() -> dict[str, Callable[..., object]]:
     }
 
 
-def ros_arguments(node: NodeLaunch) -> list[str]:
-    """The `--ros-args` a launch system would give this node."""
+def ros_arguments(node: NodeLaunch, workdir: Path) -> list[str]:
+    """The `--ros-args` a launch system would give this node.
+
+    Like launch_ros, a node's inline <param>s go into a parameter file of their own, after the
+    node's other files: node-specific file entries beat `-p` overrides in rcl, so `-p` would
+    lose to the shared parameter file.
+    """
     args = ["--ros-args", "-r", f"__node:={node.name}"]
     if node.namespace:
         args += ["-r", f"__ns:={node.namespace}"]
-    for path in node.parameter_files:
+    files = list(node.parameter_files)
+    if node.parameters:
+        inline = {key: _yaml_value(value) for key, value in node.parameters.items()}
+        path = workdir / f"{node.name}_inline_parameters.yaml"
+        path.write_text(yaml.safe_dump({node.name: {"ros__parameters": inline}}))
+        files.append(path)
+    for path in files:
         args += ["--params-file", str(path)]
-    for name, value in node.parameters.items():
-        args += ["-p", f"{name}:={value or EMPTY_YAML_STRING}"]
     for source, target in node.remaps.items():
         args += ["-r", f"{source}:={target}"]
     return args
+
+
+def _yaml_value(text: str) -> object:
+    """Launch parameter values are YAML scalars (`true`, `100.0`, `panda`); '' stays a string."""
+    return yaml.safe_load(text) if text else ""
 
 
 @dataclass
@@ -53,9 +68,15 @@ class Bringup:
     skipped: list[NodeLaunch]
 
 
-def build_nodes(launch_file: Path, arguments: Mapping[str, str], context: object) -> Bringup:
-    """Create the launch file's ltc_control nodes in `context` (an initialised rclpy context)."""
+def build_nodes(
+    launch_file: Path, arguments: Mapping[str, str], context: object, workdir: Path | None = None
+) -> Bringup:
+    """Create the launch file's ltc_control nodes in `context` (an initialised rclpy context).
+
+    `workdir` receives the generated inline-parameter files (default: a fresh temporary dir).
+    """
     launch = read_launch_file(launch_file, arguments)
+    workdir = Path(tempfile.mkdtemp(prefix="ltc_bringup_")) if workdir is None else workdir
     factories = node_factories()
     nodes, skipped = [], []
     for entry in launch.nodes:
@@ -64,6 +85,10 @@ def build_nodes(launch_file: Path, arguments: Mapping[str, str], context: object
             continue
         factory = factories[entry.executable]
         nodes.append(
-            factory(context=context, cli_args=ros_arguments(entry), use_global_arguments=False)
+            factory(
+                context=context,
+                cli_args=ros_arguments(entry, workdir),
+                use_global_arguments=False,
+            )
         )
     return Bringup(nodes, skipped)

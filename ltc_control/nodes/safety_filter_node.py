@@ -196,7 +196,7 @@ class SafetyFilterNode(LifecycleNode):
             infeasible_count=counters.get("infeasible", 0),
             solver_failure_count=counters.get("solver_failure", 0),
             watchdog_count=self.watchdog.fired,
-            rejected_messages=self.rejected + counters.get("rejected_input", 0),
+            rejected_messages=self.rejected + counters.get("invalid_input", 0),
             deadline_overruns=self.timer.overruns,
             compute_time_us=self.timer.last_us,
         )
