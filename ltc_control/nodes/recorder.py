@@ -2,12 +2,10 @@
 
 Subscribes `joint_states`, `target`, `nominal_command`, `commands` (remap to the controller's),
 `safety_status` and `contact_wrench`; stores each sample with its stamp (s). Nothing is
-computed here: control.metrics turns a Recording into numbers.
+computed here: control.metrics turns the Recording into numbers.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 import numpy as np
 from geometry_msgs.msg import PointStamped, WrenchStamped
@@ -15,28 +13,10 @@ from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
+from ltc_control.control.metrics import Recording
 from ltc_control.msg import SafetyStatus
 from ltc_control.nodes.stamps import to_seconds
 from ltc_control.nodes.target_node import TARGET_QOS
-
-
-@dataclass
-class Recording:
-    """Time series as lists of (time s, values) while recording; arrays after `finish()`."""
-
-    joint_time: list[float] = field(default_factory=list)
-    q: list[np.ndarray] = field(default_factory=list)
-    v: list[np.ndarray] = field(default_factory=list)
-    tau_applied: list[np.ndarray] = field(default_factory=list)
-    target_time: list[float] = field(default_factory=list)
-    target: list[np.ndarray] = field(default_factory=list)
-    status_time: list[float] = field(default_factory=list)
-    nominal: list[np.ndarray] = field(default_factory=list)
-    safe: list[np.ndarray] = field(default_factory=list)
-    mode: list[int] = field(default_factory=list)
-    wrench_time: list[float] = field(default_factory=list)
-    contact_force: list[np.ndarray] = field(default_factory=list)
-    commands_received: int = 0
 
 
 class RecorderNode(Node):

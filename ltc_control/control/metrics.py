@@ -1,0 +1,126 @@
+"""What a closed-loop run did, in numbers: tracking, effort, filter activity, limit violations.
+
+Input is a Recording: time series as a recorder saw them on the topics (joint states with the
+applied torque, targets, the filter's nominal and safe commands and mode, the contact force).
+Violations are counted per sample against the robot description's limits with small stated
+tolerances (sensor noise and the discrete-time loop): position 1e-3 rad, velocity 2 % of the
+limit, torque 1e-6 N·m; contact force against the filter's F_max with 5 % tolerance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ltc_control.robots.description import RobotDescription
+from ltc_control.robots.dynamics import RobotDynamics
+
+POSITION_TOLERANCE = 1e-3  # rad
+VELOCITY_TOLERANCE = 0.02  # fraction of the velocity limit
+TORQUE_TOLERANCE = 1e-6  # N·m
+FORCE_TOLERANCE = 0.05  # fraction of F_max
+INTERVENTION_THRESHOLD = 1e-3  # N·m: a smaller change is numerical noise, not an intervention
+
+
+@dataclass
+class Recording:
+    """Samples appended while recording (lists), read as arrays by `arrays()`."""
+
+    joint_time: list[float] = field(default_factory=list)
+    q: list[np.ndarray] = field(default_factory=list)
+    v: list[np.ndarray] = field(default_factory=list)
+    tau_applied: list[np.ndarray] = field(default_factory=list)
+    target_time: list[float] = field(default_factory=list)
+    target: list[np.ndarray] = field(default_factory=list)
+    status_time: list[float] = field(default_factory=list)
+    nominal: list[np.ndarray] = field(default_factory=list)
+    safe: list[np.ndarray] = field(default_factory=list)
+    mode: list[int] = field(default_factory=list)
+    wrench_time: list[float] = field(default_factory=list)
+    contact_force: list[np.ndarray] = field(default_factory=list)
+    commands_received: int = 0
+
+    def arrays(self, name: str) -> np.ndarray:
+        return np.asarray(getattr(self, name), dtype=float)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    duration_s: float
+    tracking_rmse_m: float  # end effector to target, over the whole run
+    final_errors_m: list[float]  # at the end of each target's hold
+    interventions: int  # filter steps that changed the command
+    filter_steps: int
+    fallbacks: int  # braking (fallback or watchdog) steps
+    max_torque_ratio: float  # max |tau| / effort limit over joints and time
+    max_contact_force_n: float
+    force_limit_n: float
+    position_violations: int
+    velocity_violations: int
+    torque_violations: int
+    force_violations: int
+
+    @property
+    def violations(self) -> int:
+        return (
+            self.position_violations
+            + self.velocity_violations
+            + self.torque_violations
+            + self.force_violations
+        )
+
+
+def summarize(
+    recording: Recording, robot: RobotDescription, dynamics: RobotDynamics, force_limit: float
+) -> RunSummary:
+    t, q, v = recording.arrays("joint_time"), recording.arrays("q"), recording.arrays("v")
+    tau = recording.arrays("tau_applied")
+    targets = _targets_at(t, recording.arrays("target_time"), recording.arrays("target"))
+    errors = end_effector_errors(recording, robot, dynamics)
+    nominal, safe = recording.arrays("nominal"), recording.arrays("safe")
+    changed = np.linalg.norm(np.nan_to_num(nominal - safe, nan=np.inf), axis=1)
+    modes = np.asarray(recording.mode)
+    force = np.linalg.norm(recording.arrays("contact_force").reshape(-1, 3), axis=1)
+    limits = robot.limits
+    return RunSummary(
+        duration_s=float(t[-1] - t[0]) if len(t) else 0.0,
+        tracking_rmse_m=float(np.sqrt(np.mean(errors**2))),
+        final_errors_m=_final_errors(t, targets, errors),
+        interventions=int(np.sum(changed > INTERVENTION_THRESHOLD)),
+        filter_steps=len(modes),
+        fallbacks=int(np.sum(modes != 0)),
+        max_torque_ratio=float(np.max(np.abs(tau) / limits.effort)),
+        max_contact_force_n=float(force.max()) if len(force) else 0.0,
+        force_limit_n=force_limit,
+        position_violations=int(
+            np.sum(
+                (q < limits.lower - POSITION_TOLERANCE) | (q > limits.upper + POSITION_TOLERANCE)
+            )
+        ),
+        velocity_violations=int(np.sum(np.abs(v) > limits.velocity * (1 + VELOCITY_TOLERANCE))),
+        torque_violations=int(np.sum(np.abs(tau) > limits.effort + TORQUE_TOLERANCE)),
+        force_violations=int(np.sum(force > force_limit * (1 + FORCE_TOLERANCE))),
+    )
+
+
+def end_effector_errors(
+    recording: Recording, robot: RobotDescription, dynamics: RobotDynamics
+) -> np.ndarray:
+    t, q = recording.arrays("joint_time"), recording.arrays("q")
+    targets = _targets_at(t, recording.arrays("target_time"), recording.arrays("target"))
+    ee = np.array([dynamics.terms(qi, np.zeros(robot.dof)).ee_position for qi in q])
+    return np.linalg.norm(ee - targets, axis=1)
+
+
+def _targets_at(t: np.ndarray, target_time: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """The latest target received at each time (the first one before any arrived)."""
+    index = np.clip(np.searchsorted(target_time, t, side="right") - 1, 0, len(targets) - 1)
+    return targets.reshape(-1, 3)[index]
+
+
+def _final_errors(t: np.ndarray, targets: np.ndarray, errors: np.ndarray) -> list[float]:
+    """Error at the last sample before each change of target."""
+    changes = np.flatnonzero(np.any(np.diff(targets, axis=0) != 0, axis=1))
+    ends = [*changes.tolist(), len(t) - 1]
+    return [float(errors[i]) for i in ends]
