@@ -117,9 +117,12 @@ class CoverageGrid:
 
     def coverage(self, trajectories: list[Trajectory]) -> Coverage:
         dims = len(self.names)
-        if not trajectories:
+        if not trajectories or not any(len(t) for t in trajectories):
             return Coverage(0, 0, self.bins**dims, dict.fromkeys(self.names, 0.0), 0.0, 0.0)
-        cells = np.vstack([self.cells(self.features(t)) for t in trajectories])
+        features = np.vstack([self.features(t) for t in trajectories])
+        cells = self.cells(features[np.all(np.isfinite(features), axis=1)])  # broken rows: none
+        if len(cells) == 0:
+            return self.coverage([])
         _, counts = np.unique(cells, axis=0, return_counts=True)
         shares = counts / counts.sum()
         entropy = float(-(shares * np.log(shares)).sum())
