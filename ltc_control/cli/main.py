@@ -13,6 +13,11 @@ from collections.abc import Sequence
 
 # name -> (module, one-line help). Each module defines add_arguments(parser) and run(args) -> int.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("ltc_control.cli.demo", "closed-loop demo on the embedded sim, over real ROS topics"),
+    "bringup": (
+        "ltc_control.cli.bringup",
+        "run a launch file's nodes in one process (no ros2 launch)",
+    ),
     "urdf": ("ltc_control.cli.urdf", "print a robot's URDF with ros2_control tags"),
 }
 

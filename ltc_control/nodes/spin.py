@@ -28,7 +28,12 @@ def spin_until_shutdown(
 
 
 def run_nodes(factories: Sequence[Callable[..., object]], args: Sequence[str] | None = None) -> int:
-    """main() for executables: init, build the nodes, spin, shut down cleanly on SIGINT/SIGTERM.
+    """main() of an executable: its node classes, built in the default context."""
+    return serve(lambda context: [factory(context=context) for factory in factories], args)
+
+
+def serve(build: Callable[[object], Sequence[object]], args: Sequence[str] | None = None) -> int:
+    """init, build the nodes, spin, shut down cleanly on SIGINT/SIGTERM.
 
     Each node may define `on_exit()` (e.g. the safety filter's final braking command); it is
     called before the node is destroyed, while publishing still works.
@@ -46,7 +51,7 @@ def run_nodes(factories: Sequence[Callable[..., object]], args: Sequence[str] | 
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    nodes = [factory() for factory in factories]
+    nodes = build(context)
     executor = make_executor(context)
     for node in nodes:
         executor.add_node(node)

@@ -33,24 +33,45 @@ MAPPINGS = ("affine", "linear", "none")
 
 @dataclass(frozen=True)
 class _Synapses:
-    """Precomputed synapse bank. sigmoid(a) = 0.5 + 0.5 tanh(a/2) turns each weighted sum
-    sum_i W_i sigmoid(sigma_i (v_i - mu_i)) into sum_i tanh(half_sigma_i v_i - half_sigma_mu_i)
-    * W_i/2 + sum_i W_i/2, so the constant half is summed once here (halving is exact)."""
+    """One synapse bank (sensory or recurrent), precomputed for two small matrix products.
 
-    half_sigma: np.ndarray  # (pre, post)
-    half_sigma_mu: np.ndarray  # (pre, post)
-    half_weights: np.ndarray  # (2, pre, post): [w*erev, w] / 2, masked
-    half_weight_sums: np.ndarray  # (2, post)
+    Only wired synapses k = (pre_k, post_k) are evaluated (masked ones contribute exactly 0 in
+    ncps too). With sigmoid(a) = 0.5 + 0.5 tanh(a/2) (halving is exact):
+
+        gate_k  = tanh(v_pre @ gather + offset)_k          = tanh(sigma_k (v[pre_k] - mu_k) / 2)
+        currents = gate @ scatter + scatter_sum           = [sum_k w_k s_k erev_k, sum_k w_k s_k]
+
+    per postsynaptic neuron, where `scatter` holds w*erev/2 and w/2 in the columns of post_k.
+    """
+
+    gather: np.ndarray  # (pre, K): sigma_k / 2 in row pre_k
+    offset: np.ndarray  # (K,): -sigma_k mu_k / 2
+    scatter: np.ndarray  # (K, 2 post): [w erev / 2 | w / 2] in column post_k
+    scatter_sum: np.ndarray  # (2 post,): the constant halves, summed
 
     @classmethod
-    def build(cls, w: np.ndarray, erev: np.ndarray, sigma: np.ndarray, mu: np.ndarray):
-        weights = np.stack([w * erev, w])
-        return cls(0.5 * sigma, 0.5 * sigma * mu, 0.5 * weights, 0.5 * weights.sum(axis=1))
+    def build(cls, w: np.ndarray, erev: np.ndarray, sigma: np.ndarray, mu: np.ndarray, mask):
+        pre, post = np.nonzero(mask)
+        k = np.arange(len(pre))
+        n_pre, n_post = mask.shape
+        gather = np.zeros((n_pre, len(pre)), dtype=w.dtype)
+        gather[pre, k] = 0.5 * sigma[pre, post]
+        scatter = np.zeros((len(pre), 2 * n_post), dtype=w.dtype)
+        scatter[k, post] = 0.5 * w[pre, post] * erev[pre, post]
+        scatter[k, n_post + post] = 0.5 * w[pre, post]
+        offset = -0.5 * sigma[pre, post] * mu[pre, post]
+        return cls(gather, offset, scatter, scatter.sum(axis=0))
 
-    def currents(self, v_pre: np.ndarray) -> np.ndarray:
-        """(batch, 2, post): [sum_i w s erev, sum_i w s] over presynaptic i."""
-        gate = np.tanh(self.half_sigma * v_pre[:, :, None] - self.half_sigma_mu)
-        return np.einsum("bij,kij->bkj", gate, self.half_weights) + self.half_weight_sums
+    def with_input_map(self, weight: np.ndarray, bias: np.ndarray) -> _Synapses:
+        """The same bank fed x * weight + bias instead of x (folded into gather/offset)."""
+        return _Synapses(
+            weight[:, None] * self.gather, bias @ self.gather + self.offset, self.scatter,
+            self.scatter_sum,
+        )
+
+    def gated_currents(self, v_pre: np.ndarray) -> np.ndarray:
+        """(batch, 2 post) currents without the constant `scatter_sum`."""
+        return np.dot(np.tanh(np.dot(v_pre, self.gather) + self.offset), self.scatter)
 
 
 class LTCRuntime:
@@ -138,21 +159,22 @@ class LTCRuntime:
 
     def _precompute(self) -> None:
         p = self._raw
-        mask = np.abs(self.wiring.adjacency).astype(self.dtype)
-        sensory_mask = np.abs(self.wiring.sensory_adjacency).astype(self.dtype)
         self._recurrent = _Synapses.build(
-            self._make_positive(p["w"]) * mask, p["erev"], p["sigma"], p["mu"]
+            self._make_positive(p["w"]), p["erev"], p["sigma"], p["mu"], self.wiring.adjacency
         )
+        input_w, input_b = self._mapping("input", self.input_size)
         self._sensory = _Synapses.build(
-            self._make_positive(p["sensory_w"]) * sensory_mask,
+            self._make_positive(p["sensory_w"]),
             p["sensory_erev"],
             p["sensory_sigma"],
             p["sensory_mu"],
-        )
+            self.wiring.sensory_adjacency,
+        ).with_input_map(input_w, input_b)
         self._cm = self._make_positive(p["cm"])
-        self._gleak = self._make_positive(p["gleak"])
-        self._gleak_vleak = self._gleak * p["vleak"]
-        self._input_w, self._input_b = self._mapping("input", self.input_size)
+        gleak = self._make_positive(p["gleak"])
+        # Step-invariant parts of [numerator, denominator]: leak, eps, constant synapse halves.
+        self._constant = np.concatenate([gleak * p["vleak"], gleak + self.epsilon])
+        self._constant += self._recurrent.scatter_sum + self._sensory.scatter_sum
         self._output_w, self._output_b = self._mapping("output", self.output_size)
 
     # --- forward ------------------------------------------------------------------------------
@@ -160,18 +182,19 @@ class LTCRuntime:
         self, inputs: np.ndarray, state: np.ndarray, elapsed: np.ndarray | float
     ) -> tuple[np.ndarray, np.ndarray]:
         """One step: inputs (B, n), state (B, units), elapsed seconds (B, 1) or scalar."""
-        mapped = inputs * self._input_w + self._input_b
-        next_state = self._ode_solver(mapped, state, elapsed)
+        next_state = self._ode_solver(inputs, state, elapsed)
         outputs = next_state[:, : self.output_size] * self._output_w + self._output_b
         return outputs, next_state
 
     def _ode_solver(self, inputs: np.ndarray, v_pre: np.ndarray, elapsed) -> np.ndarray:
-        # Sensory currents do not depend on v: computed once per step.
-        sensory_num, sensory_den = self._sensory.currents(inputs).transpose(1, 0, 2)
+        """ncps' fused solver; the input mapping is folded into the sensory bank."""
+        h = self.state_size
         cm_t = self._cm / (elapsed / self.ode_unfolds)
-        numerator_rest = self._gleak_vleak + sensory_num
-        denominator_rest = cm_t + self._gleak + sensory_den + self.epsilon
+        # [numerator, denominator] terms that do not depend on v: leak, sensory synapses, cm/dt'.
+        rest = self._sensory.gated_currents(inputs) + self._constant
+        rest[:, h:] += cm_t
         for _ in range(self.ode_unfolds):
-            num, den = self._recurrent.currents(v_pre).transpose(1, 0, 2)
-            v_pre = (cm_t * v_pre + numerator_rest + num) / (denominator_rest + den)
+            terms = self._recurrent.gated_currents(v_pre) + rest
+            terms[:, :h] += cm_t * v_pre
+            v_pre = terms[:, :h] / terms[:, h:]
         return v_pre

@@ -1,0 +1,46 @@
+"""`ltc-control bringup`: a launch file's ltc_control nodes in one process, for machines without
+`ros2 launch`. Same launch XML, same parameter files; arguments as `name:=value`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ltc_control.resources import share_dir
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "launch_file",
+        nargs="?",
+        default="sim.launch.xml",
+        help="launch file (name in the package's launch/ folder, or a path)",
+    )
+    parser.add_argument("arguments", nargs="*", help="launch arguments, name:=value")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ltc_control.nodes.bringup import build_nodes
+    from ltc_control.nodes.spin import serve
+
+    path = Path(args.launch_file)
+    if not path.is_file():
+        path = share_dir() / "launch" / args.launch_file
+    overrides = dict(_argument(text) for text in args.arguments)
+
+    def build(context: object) -> list[object]:
+        bringup = build_nodes(path, overrides, context)
+        for skipped in bringup.skipped:
+            print(
+                f"[bringup] not started here (a ROS 2 package): {skipped.package}/{skipped.executable}"
+            )
+        return bringup.nodes
+
+    return serve(build)
+
+
+def _argument(text: str) -> tuple[str, str]:
+    name, separator, value = text.partition(":=")
+    if not separator:
+        raise SystemExit(f"launch arguments are name:=value, got {text!r}")
+    return name, value

@@ -1,0 +1,83 @@
+"""The filter QP written plainly in cvxpy: the specification the fast path is tested against.
+
+    minimize    ||diag(1/tau_ref) (u - u_nom)||² + sum_j rho_j s_j²
+    subject to  -tau_limit <= u <= tau_limit                       (torque box, hard)
+                kappa (C u + d) + c1 h_dot + c0 h >= 0             (hard groups)
+                kappa (C u + d) + c1 h_dot + c0 h >= -s_j          (soft group j), s >= 0
+
+It takes the rows' ingredients (C, d, h, h_dot) from the filter's constraint classes, but writes
+the gains, the slack, the scaling and the torque box itself, in torque units, and solves with
+Clarabel (interior point) at tight tolerances; so it checks the fast path's assembly (scaling,
+row normalisation, slack columns, bounds) and its solver, not the physics of the rows (those are
+checked in simulation). Parameters are cvxpy Parameters (DPP): compiled once, ~ms per solve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cvxpy as cp
+import numpy as np
+
+from ltc_control.safety.constraints import condition_coefficients
+from ltc_control.safety.filter import SafetyFilter
+
+_CLARABEL_TOLERANCES = {"tol_gap_abs": 1e-11, "tol_gap_rel": 1e-11, "tol_feas": 1e-11}
+
+
+@dataclass(frozen=True)
+class SpecSolution:
+    status: str  # cvxpy status, "optimal" when solved
+    command: np.ndarray  # N·m (nan when not solved)
+    slack: np.ndarray  # per soft group
+
+
+class CvxpySpecification:
+    """Solve the same QP as `safety_filter` at any state, with cvxpy."""
+
+    def __init__(self, safety_filter: SafetyFilter, solver: str = "CLARABEL") -> None:
+        self.safety_filter = safety_filter
+        self.solver = solver
+        _, groups = safety_filter.rows(safety_filter.robot.home, np.zeros(safety_filter.robot.dof))
+        dof = safety_filter.robot.dof
+        self.u_nominal = cp.Parameter(dof)
+        self.u = cp.Variable(dof)
+        soft = [c for c in safety_filter.constraints if c.soft]
+        self.slack = cp.Variable(len(soft), nonneg=True)
+        self._parameters = []
+        limit, reference = safety_filter.torque_box.limit, safety_filter.torque_reference
+        constraints = [self.u <= limit, self.u >= -limit]
+        slack_index = 0
+        dt = safety_filter.config.control_period
+        for rows, constraint in zip(groups, safety_filter.constraints, strict=True):
+            shapes = (rows.L.shape, rows.e.shape, rows.h.shape, rows.h_dot.shape)
+            C, d, h, h_dot = (cp.Parameter(shape) for shape in shapes)
+            self._parameters.append((C, d, h, h_dot))
+            kappa, c1, c0 = condition_coefficients(rows.relative_degree, rows.gains, dt)
+            condition = kappa * (C @ self.u + d) + c1 * h_dot + c0 * h
+            if constraint.soft:
+                constraints.append(condition >= -self.slack[slack_index])
+                slack_index += 1
+            else:
+                constraints.append(condition >= 0)
+        penalties = np.array([c.slack_penalty for c in soft])
+        cost = cp.sum_squares(cp.multiply(1.0 / reference, self.u - self.u_nominal))
+        if len(soft):
+            cost = cost + cp.sum(cp.multiply(penalties, cp.square(self.slack)))
+        self.problem = cp.Problem(cp.Minimize(cost), constraints)
+
+    def solve(self, q: np.ndarray, v: np.ndarray, u_nominal: np.ndarray) -> SpecSolution:
+        """Model evaluation, parameter update and solve for one state."""
+        terms, groups = self.safety_filter.rows(q, v)
+        for rows, (C, d, h, h_dot) in zip(groups, self._parameters, strict=True):
+            C.value, d.value = rows.torque_map(terms)
+            h.value, h_dot.value = rows.h, rows.h_dot
+        self.u_nominal.value = np.asarray(u_nominal, dtype=float)
+        options = _CLARABEL_TOLERANCES if self.solver == "CLARABEL" else {}
+        try:
+            self.problem.solve(solver=self.solver, **options)
+        except cp.SolverError:
+            return SpecSolution("solver_error", np.full(len(u_nominal), np.nan), np.array([]))
+        if self.problem.status != cp.OPTIMAL:
+            return SpecSolution(self.problem.status, np.full(len(u_nominal), np.nan), np.array([]))
+        return SpecSolution(self.problem.status, self.u.value.copy(), self.slack.value.copy())

@@ -1,0 +1,129 @@
+"""From trajectories to training tensors: named policy inputs/outputs, normalization, episode batches.
+
+Promises:
+- Inputs follow `control.signals.policy_input_names` (q rad, v rad/s, target m) and outputs
+  `policy_output_names` (effort_over_gravity N·m = recorded torque - g(q_measured) of the nominal
+  model, the quantity `PolicyController` adds g(q) back to).
+- Elapsed times are the real differences between sample stamps (s); the first sample of an
+  episode gets `first_dt` (the controller's nominal period), as the deployed StampClock does.
+- Normalization: z = (x - mean) / std per signal, with std floored at `STD_FLOOR` (a constant
+  signal, e.g. a planar arm's out-of-plane target axis, must not blow up small deviations).
+- `EpisodeBatches` cuts episodes into consecutive windows for truncated BPTT: a batch holds the
+  same window index of several episodes, so the hidden state is carried between windows exactly
+  as the deployed controller carries it along an episode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ltc_control.control.signals import policy_input_names, policy_output_names
+from ltc_control.sim.rollouts import Trajectory
+from ltc_control.training.errors import TrainingDataError
+
+STD_FLOOR = 1e-2
+
+
+@dataclass
+class Episode:
+    """One trajectory as policy arrays: inputs (n, n_in), outputs (n, n_out), dt (n,) s."""
+
+    inputs: np.ndarray
+    outputs: np.ndarray
+    dt: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.dt)
+
+
+def episode_from_trajectory(
+    trajectory: Trajectory, gravity: Callable[[np.ndarray], np.ndarray], first_dt: float
+) -> Episode:
+    """Policy inputs, effort-over-gravity targets and elapsed times of one trajectory."""
+    if len(trajectory) < 2:
+        raise TrainingDataError(f"trajectory of {trajectory.robot} has fewer than 2 samples")
+    dt = trajectory.dt.copy()
+    dt[0] = first_dt
+    if not np.all(dt > 0.0):
+        raise TrainingDataError("trajectory stamps are not strictly increasing")
+    inputs = np.hstack([trajectory.q, trajectory.v, trajectory.target])
+    residual = trajectory.tau - np.array([gravity(q) for q in trajectory.q])
+    return Episode(inputs=inputs, outputs=residual, dt=dt)
+
+
+def signal_names(joint_names: Sequence[str]) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Input names, input units, output names, output units of every trained policy."""
+    inputs = policy_input_names(joint_names)
+    units = [_unit(name) for name in inputs]
+    outputs = policy_output_names(joint_names)
+    return inputs, units, outputs, ["N*m"] * len(outputs)
+
+
+def _unit(name: str) -> str:
+    return {"position": "rad", "velocity": "rad/s", "target": "m"}[name.partition("/")[0]]
+
+
+@dataclass(frozen=True)
+class Normalizer:
+    """Per-signal affine normalization of inputs and outputs (raw units <-> model space)."""
+
+    input_mean: np.ndarray
+    input_std: np.ndarray
+    output_mean: np.ndarray
+    output_std: np.ndarray
+
+    @classmethod
+    def fit(cls, episodes: Sequence[Episode]) -> Normalizer:
+        inputs = np.vstack([e.inputs for e in episodes])
+        outputs = np.vstack([e.outputs for e in episodes])
+        return cls(
+            inputs.mean(axis=0),
+            np.maximum(inputs.std(axis=0), STD_FLOOR),
+            outputs.mean(axis=0),
+            np.maximum(outputs.std(axis=0), STD_FLOOR),
+        )
+
+    def normalize(self, episode: Episode) -> Episode:
+        return Episode(
+            inputs=(episode.inputs - self.input_mean) / self.input_std,
+            outputs=(episode.outputs - self.output_mean) / self.output_std,
+            dt=episode.dt,
+        )
+
+
+class EpisodeBatches:
+    """Batches of `batch_size` episodes (cropped to the shortest), cut into `window`-sample
+    chunks. Iterating yields lists of chunks (x (B, W, n_in), y (B, W, n_out), dt (B, W)),
+    one list per batch of episodes, in a seeded random order."""
+
+    def __init__(
+        self, episodes: Sequence[Episode], batch_size: int, window: int, seed: int
+    ) -> None:
+        if not episodes:
+            raise TrainingDataError("no training episodes")
+        self.episodes = list(episodes)
+        self.batch_size = max(1, min(batch_size, len(self.episodes)))
+        self.window = window
+        self._rng = np.random.default_rng(seed)
+
+    def __iter__(self) -> Iterator[list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+        order = self._rng.permutation(len(self.episodes))
+        for start in range(0, len(order), self.batch_size):
+            group = [self.episodes[i] for i in order[start : start + self.batch_size]]
+            yield self._chunks(group)
+
+    def __len__(self) -> int:
+        return -(-len(self.episodes) // self.batch_size)
+
+    def _chunks(self, group: list[Episode]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        length = min(len(e) for e in group)
+        x = np.stack([e.inputs[:length] for e in group])
+        y = np.stack([e.outputs[:length] for e in group])
+        dt = np.stack([e.dt[:length] for e in group])
+        return [
+            (x[:, s : s + self.window], y[:, s : s + self.window], dt[:, s : s + self.window])
+            for s in range(0, length, self.window)
+        ]
