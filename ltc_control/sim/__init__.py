@@ -2,6 +2,7 @@
 expert rollouts (the Trajectory format the data and training code consume)."""
 
 from ltc_control.sim.expert import ExpertGains, OperationalSpaceExpert
+from ltc_control.sim.plan import RolloutPlan, load_rollout_plan, rollout_plan_from_dict
 from ltc_control.sim.rollouts import (
     TRAJECTORY_ARRAYS,
     RolloutConfig,
@@ -33,6 +34,7 @@ __all__ = [
     "OperationalSpaceExpert",
     "Plane",
     "RolloutConfig",
+    "RolloutPlan",
     "SimConfig",
     "SimulatorError",
     "TargetSchedule",
@@ -41,6 +43,8 @@ __all__ = [
     "Trajectory",
     "Workspace",
     "collect_rollouts",
+    "load_rollout_plan",
     "random_mass_scale",
+    "rollout_plan_from_dict",
     "sample_times",
 ]

@@ -13,8 +13,9 @@ share. Row i is one sensor sample:
     dt[i]           s: t[i] - t[i - 1]; dt[0] = 0 (no previous sample)
 
 Randomized per episode (all from `seed`): the target schedule, the initial state (home plus a
-uniform offset, kept inside the limits, small random velocity), link masses (uniform ±mass_spread)
-and sample-time jitter. Sensor noise std (q, v) is fixed per call.
+uniform offset, kept inside the limits, small random velocity), link masses (uniform ±mass_spread),
+the sensor rate (when given as a range) and sample-time jitter. Sensor noise std (q, v) is fixed
+per call. config/sim/rollouts.yaml (load_rollout_plan) holds the settings used for training.
 """
 
 from __future__ import annotations
@@ -99,18 +100,34 @@ class RolloutConfig:
     segment_s: tuple[float, float] = (1.5, 3.0)
     gains: ExpertGains = field(default_factory=ExpertGains)
 
+    def __post_init__(self) -> None:
+        checks = {
+            "q_noise_std": self.q_noise_std >= 0.0,
+            "v_noise_std": self.v_noise_std >= 0.0,
+            "mass_spread": 0.0 <= self.mass_spread < 1.0,
+            "initial_offset": self.initial_offset >= 0.0,
+            "initial_speed": self.initial_speed >= 0.0,
+            "moving_fraction": 0.0 <= self.moving_fraction <= 1.0,
+            "unreachable_fraction": 0.0 <= self.unreachable_fraction <= 1.0,
+            "segment_s": len(self.segment_s) == 2 and 0.0 < self.segment_s[0] <= self.segment_s[1],
+        }
+        bad = [key for key, ok in checks.items() if not ok]
+        if bad:
+            raise SimulatorError(f"RolloutConfig: out of range: {', '.join(bad)}")
+
 
 def collect_rollouts(
     robot: RobotDescription,
     n_episodes: int,
     duration_s: float,
-    rate_hz: float = 200.0,
+    rate_hz: float | tuple[float, float] = 200.0,
     jitter: float = 0.0,
     seed: int = 0,
     config: RolloutConfig | None = None,
 ) -> list[Trajectory]:
     """Run the operational-space expert for n_episodes of duration_s each; see the module
-    docstring for what is randomized. Deterministic for a given seed."""
+    docstring for what is randomized. A (low, high) rate_hz draws each episode's sensor rate
+    uniformly. Deterministic for a given seed."""
     if n_episodes < 1 or not duration_s > 0.0:
         raise SimulatorError(
             f"need n_episodes >= 1 and duration_s > 0, got {n_episodes}, {duration_s}"
@@ -130,12 +147,14 @@ def _episode(
     dynamics: PinocchioDynamics,
     expert: OperationalSpaceExpert,
     duration_s: float,
-    rate_hz: float,
+    rate_hz: float | tuple[float, float],
     jitter: float,
     seed: int,
     config: RolloutConfig,
 ) -> Trajectory:
     rng = np.random.default_rng(seed)
+    if not np.isscalar(rate_hz):
+        rate_hz = float(rng.uniform(*rate_hz))
     sim = ArmSimulator(
         robot,
         SimConfig(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ltc_control.errors import ConfigError
 from ltc_control.robots import load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.sim import (
@@ -18,6 +19,8 @@ from ltc_control.sim import (
     Trajectory,
     Workspace,
     collect_rollouts,
+    load_rollout_plan,
+    rollout_plan_from_dict,
 )
 
 
@@ -169,3 +172,29 @@ def test_rollouts_have_the_documented_format(dynamics):
         kinematics = [dynamics.terms(q, v).ee_position for q, v in zip(run.q, run.v, strict=True)]
         np.testing.assert_allclose(run.ee_position, kinematics, atol=1e-12)
         assert np.ptp(run.info["mass_scale"]) > 0.0
+
+
+def test_rollout_plan_file_loads_and_rejects_bad_keys(tmp_path):
+    plan = load_rollout_plan()  # config/sim/rollouts.yaml
+    assert plan.episodes >= 1 and plan.config.mass_spread == pytest.approx(0.1)
+    small = rollout_plan_from_dict(
+        {"episodes": 1, "duration_s": 0.5, "rate_hz": [50.0, 60.0], "jitter": 0.1, "seed": 1}
+    )
+    (run,) = small.collect(load_robot_description("double_pendulum"))
+    assert 50.0 <= run.info["rate_hz"] <= 60.0
+    assert len(run) == pytest.approx(0.5 * run.info["rate_hz"] + 1, abs=4)
+    base = {"episodes": 1, "duration_s": 1.0, "rate_hz": 100.0, "jitter": 0.0, "seed": 0}
+    bad = [
+        {**base, "episodes": "many"},
+        {**base, "rate_hz": [100.0, 50.0]},
+        {**base, "typo": 1},
+        {**base, "randomization": {"unreachable_fraction": 2.0}},
+        {key: value for key, value in base.items() if key != "seed"},
+    ]
+    for data in bad:
+        with pytest.raises(ConfigError):
+            rollout_plan_from_dict(data)
+    broken = tmp_path / "plan.yaml"
+    broken.write_text("episodes: [")
+    with pytest.raises(ConfigError, match=r"plan\.yaml"):
+        load_rollout_plan(broken)
