@@ -20,6 +20,7 @@ per call. config/sim/rollouts.yaml (load_rollout_plan) holds the settings used f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
@@ -116,6 +117,11 @@ class RolloutConfig:
             raise SimulatorError(f"RolloutConfig: out of range: {', '.join(bad)}")
 
 
+# A learner (e.g. a trained policy) that drives the arm while the expert only labels: called once
+# per episode to get a fresh controller (t s, q rad, v rad/s, target m) -> torque N·m.
+DriverFactory = Callable[[], Callable[[float, np.ndarray, np.ndarray, np.ndarray], np.ndarray]]
+
+
 def collect_rollouts(
     robot: RobotDescription,
     n_episodes: int,
@@ -124,73 +130,89 @@ def collect_rollouts(
     jitter: float = 0.0,
     seed: int = 0,
     config: RolloutConfig | None = None,
+    make_driver: DriverFactory | None = None,
 ) -> list[Trajectory]:
     """Run the operational-space expert for n_episodes of duration_s each; see the module
     docstring for what is randomized. A (low, high) rate_hz draws each episode's sensor rate
-    uniformly. Deterministic for a given seed."""
+    uniformly. Deterministic for a given seed.
+
+    With make_driver (DAgger), the driver's torques move the arm and `tau` still records the
+    expert's command at each sample (the label); info["applied_tau"] holds what was applied."""
     if n_episodes < 1 or not duration_s > 0.0:
         raise SimulatorError(
             f"need n_episodes >= 1 and duration_s > 0, got {n_episodes}, {duration_s}"
         )
     config = config if config is not None else RolloutConfig()
     dynamics = PinocchioDynamics(robot)
-    expert = OperationalSpaceExpert(dynamics, config.gains)
+    runner = _EpisodeRunner(
+        robot, dynamics, OperationalSpaceExpert(dynamics, config.gains), config, make_driver
+    )
     seeds = np.random.default_rng(seed).integers(0, 2**31, n_episodes)
-    return [
-        _episode(robot, dynamics, expert, duration_s, rate_hz, jitter, int(s), config)
-        for s in seeds
-    ]
+    return [runner.run(duration_s, rate_hz, jitter, int(s)) for s in seeds]
 
 
-def _episode(
-    robot: RobotDescription,
-    dynamics: PinocchioDynamics,
-    expert: OperationalSpaceExpert,
-    duration_s: float,
-    rate_hz: float | tuple[float, float],
-    jitter: float,
-    seed: int,
-    config: RolloutConfig,
-) -> Trajectory:
-    rng = np.random.default_rng(seed)
-    if not np.isscalar(rate_hz):
-        rate_hz = float(rng.uniform(*rate_hz))
-    sim = ArmSimulator(
-        robot,
-        SimConfig(
-            mass_spread=config.mass_spread,
-            q_noise_std=config.q_noise_std,
-            v_noise_std=config.v_noise_std,
-            seed=seed,
-        ),
-    )
-    offset = rng.uniform(-config.initial_offset, config.initial_offset, robot.dof)
-    q0 = np.clip(robot.home + offset, robot.limits.lower, robot.limits.upper)
-    sim.reset(q0, rng.uniform(-config.initial_speed, config.initial_speed, robot.dof))
-    schedule = TargetSchedule.random(
-        dynamics,
-        duration_s,
-        seed,
-        config.segment_s,
-        config.moving_fraction,
-        config.unreachable_fraction,
-    )
-    times = sample_times(duration_s, rate_hz, jitter, seed)
-    rows: dict[str, list[np.ndarray]] = {name: [] for name in TRAJECTORY_ARRAYS}
-    for t in times:
-        sim.advance_to(t)
-        measured = sim.measure()
-        target = schedule.target_at(t)
-        tau = expert.torque(measured.q, measured.v, target)
-        sim.apply(tau)
-        ee = dynamics.terms(measured.q, measured.v).ee_position
-        for name, value in zip(
-            TRAJECTORY_ARRAYS, (t, measured.q, measured.v, target, ee, tau), strict=True
-        ):
-            rows[name].append(value)
-    return Trajectory(
-        robot=robot.name,
-        joint_names=robot.joint_names,
-        **{name: np.array(values) for name, values in rows.items()},
-        info={"seed": seed, "rate_hz": rate_hz, "jitter": jitter, "mass_scale": sim.mass_scale},
-    )
+@dataclass
+class _EpisodeRunner:
+    robot: RobotDescription
+    dynamics: PinocchioDynamics
+    expert: OperationalSpaceExpert
+    config: RolloutConfig
+    make_driver: DriverFactory | None
+
+    def run(
+        self, duration_s: float, rate_hz: float | tuple[float, float], jitter: float, seed: int
+    ) -> Trajectory:
+        robot, config = self.robot, self.config
+        rng = np.random.default_rng(seed)
+        if not np.isscalar(rate_hz):
+            rate_hz = float(rng.uniform(*rate_hz))
+        sim = self._simulator(rng, seed)
+        schedule = TargetSchedule.random(
+            self.dynamics,
+            duration_s,
+            seed,
+            config.segment_s,
+            config.moving_fraction,
+            config.unreachable_fraction,
+        )
+        drive = self.make_driver() if self.make_driver is not None else None
+        rows: dict[str, list[np.ndarray]] = {name: [] for name in TRAJECTORY_ARRAYS}
+        applied = []
+        for t in sample_times(duration_s, rate_hz, jitter, seed):
+            sim.advance_to(t)
+            measured = sim.measure()
+            target = schedule.target_at(t)
+            tau = self.expert.torque(measured.q, measured.v, target)
+            command = tau if drive is None else drive(t, measured.q, measured.v, target)
+            applied.append(sim.apply(command))
+            ee = self.dynamics.terms(measured.q, measured.v).ee_position
+            for name, value in zip(
+                TRAJECTORY_ARRAYS, (t, measured.q, measured.v, target, ee, tau), strict=True
+            ):
+                rows[name].append(value)
+        info = {"seed": seed, "rate_hz": rate_hz, "jitter": jitter, "mass_scale": sim.mass_scale}
+        if drive is not None:
+            info["applied_tau"] = np.array(applied)
+        return Trajectory(
+            robot=robot.name,
+            joint_names=robot.joint_names,
+            **{name: np.array(values) for name, values in rows.items()},
+            info=info,
+        )
+
+    def _simulator(self, rng: np.random.Generator, seed: int) -> ArmSimulator:
+        """A perturbed arm at a random initial state near home."""
+        robot, config = self.robot, self.config
+        sim = ArmSimulator(
+            robot,
+            SimConfig(
+                mass_spread=config.mass_spread,
+                q_noise_std=config.q_noise_std,
+                v_noise_std=config.v_noise_std,
+                seed=seed,
+            ),
+        )
+        offset = rng.uniform(-config.initial_offset, config.initial_offset, robot.dof)
+        q0 = np.clip(robot.home + offset, robot.limits.lower, robot.limits.upper)
+        sim.reset(q0, rng.uniform(-config.initial_speed, config.initial_speed, robot.dof))
+        return sim

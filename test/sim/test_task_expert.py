@@ -198,3 +198,24 @@ def test_rollout_plan_file_loads_and_rejects_bad_keys(tmp_path):
     broken.write_text("episodes: [")
     with pytest.raises(ConfigError, match=r"plan\.yaml"):
         load_rollout_plan(broken)
+
+
+def test_driver_moves_the_arm_while_the_expert_labels():
+    robot = load_robot_description("double_pendulum")
+    resets = []
+
+    def make_driver():
+        resets.append(1)
+        return lambda t, q, v, target: np.zeros(robot.dof)  # a limp "learner"
+
+    config = RolloutConfig(mass_spread=0.0, initial_speed=0.0)
+    driven = collect_rollouts(robot, 2, 1.0, 100.0, seed=5, config=config, make_driver=make_driver)
+    expert_run = collect_rollouts(robot, 2, 1.0, 100.0, seed=5, config=config)
+    assert len(resets) == 2
+    for run, reference in zip(driven, expert_run, strict=True):
+        np.testing.assert_array_equal(run.info["applied_tau"], 0.0)
+        np.testing.assert_allclose(run.q[0], reference.q[0])
+        assert np.abs(run.q[-1] - reference.q[-1]).max() > 0.1  # unpowered, it falls
+        dynamics = PinocchioDynamics(robot)
+        expert = OperationalSpaceExpert(dynamics)
+        np.testing.assert_allclose(run.tau[-1], expert.torque(run.q[-1], run.v[-1], run.target[-1]))
