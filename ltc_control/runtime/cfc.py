@@ -70,6 +70,7 @@ class CfCRuntime:
             for k in range(self.backbone_layers)
         ]
         self._heads_weight, self._heads_bias = self._fused_heads(sparsity_mask)
+        self.combine = self._combine_matrix()
 
     def _param_shapes(self) -> dict[str, tuple[int, ...]]:
         h, fan_in = self.hidden_size, self.input_size + self.hidden_size
@@ -108,6 +109,14 @@ class CfCRuntime:
         bias = np.concatenate([self._raw[f"{h}.bias"] * bias_scale[h] for h in heads])
         return weight.T.copy(), bias
 
+    def _combine_matrix(self) -> np.ndarray:
+        """new_hidden = basis @ combine: the mode's last step is linear in the basis."""
+        eye = np.eye(self.hidden_size, dtype=self.dtype)
+        if self.mode == "pure":
+            return eye
+        ff1_weight = 1.0 if self.mode == "no_gate" else 0.5
+        return np.concatenate([ff1_weight * eye, 0.5 * eye, 0.5 * eye])
+
     def step(
         self, inputs: np.ndarray, hx: np.ndarray, elapsed: np.ndarray | float
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -115,22 +124,37 @@ class CfCRuntime:
         x = np.concatenate([inputs, hx], axis=1)
         for weight, bias in self._backbone:
             x = self._activation(x @ weight + bias)
-        z = x @ self._heads_weight + self._heads_bias
+        new_hidden = self.basis(x @ self._heads_weight + self._heads_bias, elapsed) @ self.combine
+        return new_hidden, new_hidden
+
+    def basis(self, heads: np.ndarray, elapsed: np.ndarray | float) -> np.ndarray:
+        """The mode's solution as a basis whose `combine` combination is the new hidden state.
+
+        `heads` (batch, 4h) = [ff1, ff2, time_a/2, time_b/2] pre-activations (pure: ff1 only);
+        it is overwritten. With T = tanh((time_a dt + time_b) / 2), t = sigmoid(time_a dt +
+        time_b) = (1 + T) / 2, so both gated modes are linear in [ff1, ff2, T * (...)].
+        """
         h = self.hidden_size
         if self.mode == "pure":
-            ff1 = z
-            a, w_tau = self._raw["A"], self._raw["w_tau"]
-            new_hidden = -a * np.exp(-elapsed * (np.abs(w_tau) + np.abs(ff1))) * ff1 + a
-            return new_hidden, new_hidden
-        ff1 = np.tanh(z[:, :h])
-        ff2 = np.tanh(z[:, h : 2 * h])
-        # Halved time heads: 0.5 + 0.5 tanh(.) == sigmoid(time_a * dt + time_b).
-        t_interp = 0.5 + 0.5 * np.tanh(z[:, 2 * h : 3 * h] * elapsed + z[:, 3 * h :])
+            # h' = A - A exp(-dt (|w_tau| + |ff1|)) ff1
+            ff1, a = heads, self._raw["A"]
+            return a - a * np.exp(-elapsed * (np.abs(self._raw["w_tau"]) + np.abs(ff1))) * ff1
+        heads[:, 2 * h : 3 * h] *= elapsed
+        heads[:, 2 * h : 3 * h] += heads[:, 3 * h :]
+        basis = np.tanh(heads[:, : 3 * h])  # [ff1, ff2, T]
+        ff1, ff2, gate = basis[:, :h], basis[:, h : 2 * h], basis[:, 2 * h :]
         if self.mode == "no_gate":
-            new_hidden = ff1 + t_interp * ff2
+            gate *= ff2  # h' = ff1 + t ff2 = ff1 + ff2/2 + T ff2/2
         else:
-            new_hidden = ff1 * (1.0 - t_interp) + t_interp * ff2
-        return new_hidden, new_hidden
+            gate *= ff2 - ff1  # h' = ff1 (1 - t) + t ff2 = ff1/2 + ff2/2 + T (ff2 - ff1)/2
+        return basis
+
+    def split_heads(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Backbone-free layers: (input rows, recurrent rows, bias) of the fused head weights."""
+        if self._backbone:
+            raise ParameterError("a CfC with a backbone has no per-input head weights")
+        n = self.input_size
+        return self._heads_weight[:n], self._heads_weight[n:], self._heads_bias
 
 
 class WiredCfCRuntime:
@@ -178,7 +202,25 @@ class WiredCfCRuntime:
             self.state_neuron_ids += units
             in_features = len(units)
         self.output_size = self.layers[-1].hidden_size
-        self._splits = np.cumsum([layer.hidden_size for layer in self.layers])[:-1]
+        self._fuse_layers()
+
+    def _fuse_layers(self) -> None:
+        """Precompute, once, what `step` needs: every layer's recurrent/bias head terms come from
+        the old state in one product; each layer reads the previous layer's *basis* through
+        combine @ input weights; one product assembles all new states at the end."""
+        heads = [layer.split_heads() for layer in self.layers]
+        widths = [rec.shape[1] for _, rec, _ in heads]
+        self._recurrent_weight = _block_diagonal([rec for _, rec, _ in heads])
+        self._recurrent_bias = np.concatenate([bias for _, _, bias in heads])
+        self._head_columns = [
+            slice(a, b)
+            for a, b in zip(np.cumsum([0, *widths[:-1]]), np.cumsum(widths), strict=True)
+        ]
+        self._input_weights = [heads[0][0]] + [
+            previous.combine @ weight
+            for previous, (weight, _, _) in zip(self.layers, heads[1:], strict=False)
+        ]
+        self._combine_all = _block_diagonal([layer.combine for layer in self.layers])
 
     def _layer_mask(self, index: int, units: list[int]) -> np.ndarray:
         """(fan_in, units) mask as ncps builds it: wiring synapses in, all-to-all recurrent."""
@@ -202,9 +244,23 @@ class WiredCfCRuntime:
     def step(
         self, inputs: np.ndarray, hx: np.ndarray, elapsed: np.ndarray | float
     ) -> tuple[np.ndarray, np.ndarray]:
-        layer_states = np.split(hx, self._splits, axis=1)
-        new_states = []
-        for layer, state in zip(self.layers, layer_states, strict=True):
-            inputs, _ = layer.step(inputs, state, elapsed)
-            new_states.append(inputs)
-        return inputs, np.concatenate(new_states, axis=1)
+        recurrent = hx @ self._recurrent_weight + self._recurrent_bias
+        basis = inputs
+        bases = []
+        for layer, weight, columns in zip(
+            self.layers, self._input_weights, self._head_columns, strict=True
+        ):
+            basis = layer.basis(basis @ weight + recurrent[:, columns], elapsed)
+            bases.append(basis)
+        new_state = np.concatenate(bases, axis=1) @ self._combine_all
+        return new_state[:, self.state_size - self.output_size :], new_state
+
+
+def _block_diagonal(blocks: list[np.ndarray]) -> np.ndarray:
+    rows, cols = sum(b.shape[0] for b in blocks), sum(b.shape[1] for b in blocks)
+    matrix = np.zeros((rows, cols), dtype=blocks[0].dtype)
+    row = col = 0
+    for block in blocks:
+        matrix[row : row + block.shape[0], col : col + block.shape[1]] = block
+        row, col = row + block.shape[0], col + block.shape[1]
+    return matrix

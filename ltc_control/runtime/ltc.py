@@ -65,7 +65,9 @@ class _Synapses:
     def with_input_map(self, weight: np.ndarray, bias: np.ndarray) -> _Synapses:
         """The same bank fed x * weight + bias instead of x (folded into gather/offset)."""
         return _Synapses(
-            weight[:, None] * self.gather, bias @ self.gather + self.offset, self.scatter,
+            weight[:, None] * self.gather,
+            bias @ self.gather + self.offset,
+            self.scatter,
             self.scatter_sum,
         )
 
