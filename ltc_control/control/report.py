@@ -33,7 +33,7 @@ def plot_run(
     axes[1].plot(t, (recording.arrays("q") - limits.lower) / span)
     axes[1].axhline(0.0, color="k", ls="--")
     axes[1].axhline(1.0, color="k", ls="--")
-    axes[1].set_ylabel("q (0..1 of range)")
+    axes[1].set_ylabel("q (fraction of range)")
     axes[2].plot(t, recording.arrays("tau_applied") / limits.effort)
     for bound in (-1.0, 1.0):
         axes[2].axhline(bound, color="r", ls="--")

@@ -50,6 +50,34 @@ PARAMETERS = (
 )
 
 
+class CommandLatency:
+    """Wall time from publishing a joint state to the first command arriving after it.
+
+    ros2_control commands carry no stamp, so a command answers the latest joint state; a joint
+    state with no command before the next one is counted as dropped.
+    """
+
+    def __init__(self) -> None:
+        self.samples_s: list[float] = []
+        self.dropped = 0
+        self._published: float | None = None
+
+    def state_published(self, now: float) -> None:
+        if self._published is not None:
+            self.dropped += 1
+        self._published = now
+
+    def command_arrived(self, now: float) -> None:
+        if self._published is not None:
+            self.samples_s.append(now - self._published)
+            self._published = None
+
+    def reset(self) -> None:
+        self.samples_s.clear()
+        self.dropped = 0
+        self._published = None
+
+
 class SimNode(Node):
     def __init__(self, **node_kwargs: object) -> None:
         super().__init__(NODE_NAME, **node_kwargs)
@@ -66,6 +94,7 @@ class SimNode(Node):
         self.period = 1.0 / p["publish_rate_hz"]
         self.rejected_commands = 0
         self.missed_commands = 0
+        self.latency = CommandLatency()
         self.finished = False
         self._awaiting_since = time.monotonic()
         self.clock_pub = self.create_publisher(Clock, "/clock", 10)
@@ -77,6 +106,7 @@ class SimNode(Node):
         self.publish_state()
 
     def _on_command(self, msg: Float64MultiArray) -> None:
+        self.latency.command_arrived(time.perf_counter())
         try:
             self.sim.apply(np.asarray(msg.data, dtype=float))
         except SimulatorError as exc:
@@ -125,6 +155,7 @@ class SimNode(Node):
         )
         joints.header.stamp = stamp
         self._awaiting_since = time.monotonic()
+        self.latency.state_published(time.perf_counter())
         self.joint_pub.publish(joints)
 
 

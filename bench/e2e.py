@@ -1,0 +1,133 @@
+"""End-to-end latency of the control loop over real DDS topics, in one process.
+
+sim (real-time, wall-timer paced) --/joint_states--> policy --nominal_command--> safety filter
+--/effort_controller/commands--> sim. Latency: wall time from publishing a joint state to the
+first safe command arriving back at the simulator; a joint state unanswered before the next one
+is dropped. Nodes on one EventsExecutor (the shared notes' fastest configuration), garbage
+collector frozen after set-up. At 500 Hz and 1 kHz, ~8 s each after 1 s of warm-up.
+Last stdout line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "test"))  # write_untrained_policy, when no policy ships yet
+
+WARMUP_S = 1.0
+MEASURE_S = 8.0
+
+
+def params_file(rate_hz: float, workdir: Path) -> Path:
+    params = yaml.safe_load((ROOT / "config" / "panda.yaml").read_text())
+    params["sim"]["ros__parameters"].update(lockstep=False, publish_rate_hz=rate_hz)
+    params["policy"]["ros__parameters"]["control_rate_hz"] = rate_hz
+    params["safety_filter"]["ros__parameters"]["control_rate_hz"] = rate_hz
+    path = workdir / f"panda_{int(rate_hz)}hz.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+def policy_file(workdir: Path) -> tuple[Path, str]:
+    from ltc_control.resources import shipped_policy
+
+    shipped = shipped_policy("panda")
+    if shipped.is_file():
+        return shipped, "shipped"
+    from conftest import write_untrained_policy
+
+    return write_untrained_policy("panda", workdir / "panda.npz"), "untrained (no shipped policy)"
+
+
+def measure(rate_hz: float, model: Path, workdir: Path) -> dict[str, float]:
+    import rclpy
+    from rclpy.context import Context
+
+    from ltc_control.nodes.bringup import build_nodes
+    from ltc_control.nodes.spin import make_executor
+
+    context = Context()
+    rclpy.init(context=context)
+    arguments = {
+        "robot": "panda",
+        "model_file": str(model),
+        "params_file": str(params_file(rate_hz, workdir)),
+    }
+    nodes = build_nodes(ROOT / "launch" / "sim.launch.xml", arguments, context, workdir).nodes
+    executor = make_executor(context)
+    for node in nodes:
+        executor.add_node(node)
+    sim = next(node for node in nodes if node.get_name() == "sim")
+    spin_for(executor, WARMUP_S)
+    sim.latency.reset()
+    published_before = sim.sim.time
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    spin_for(executor, MEASURE_S)
+    gc.enable()
+    latency_ms = np.array(sim.latency.samples_s) * 1e3
+    steps = round((sim.sim.time - published_before) * rate_hz)
+    result = {
+        "rate_hz": rate_hz,
+        "p50_ms": float(np.percentile(latency_ms, 50)),
+        "p99_ms": float(np.percentile(latency_ms, 99)),
+        "max_ms": float(latency_ms.max()),
+        "answered": int(latency_ms.size),
+        "dropped": int(sim.latency.dropped),
+        "achieved_hz": steps / MEASURE_S,
+    }
+    for node in nodes:
+        node.destroy_node()
+    rclpy.shutdown(context=context)
+    return result
+
+
+def spin_for(executor: object, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        executor.spin_once(timeout_sec=0.01)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        model, which = policy_file(workdir)
+        rows = [measure(rate, model, workdir) for rate in (500.0, 1000.0)]
+    print(f"policy: {which} ({model.name}); one process, EventsExecutor, gc frozen")
+    print(
+        f"{'rate':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'answered':>9} {'dropped':>8} {'achieved Hz':>12}"
+    )
+    for r in rows:
+        print(
+            f"{r['rate_hz']:8.0f} {r['p50_ms']:8.3f} {r['p99_ms']:8.3f} {r['max_ms']:8.2f} "
+            f"{r['answered']:9d} {r['dropped']:8d} {r['achieved_hz']:12.1f}"
+        )
+    by_rate = {int(r["rate_hz"]): r for r in rows}
+    print(
+        json.dumps(
+            {
+                "p50_ms_1khz": by_rate[1000]["p50_ms"],
+                "p99_ms_1khz": by_rate[1000]["p99_ms"],
+                "dropped_1khz": by_rate[1000]["dropped"],
+                "achieved_hz_1khz": by_rate[1000]["achieved_hz"],
+                "p50_ms_500hz": by_rate[500]["p50_ms"],
+                "p99_ms_500hz": by_rate[500]["p99_ms"],
+                "dropped_500hz": by_rate[500]["dropped"],
+                "policy": which,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
