@@ -1,0 +1,104 @@
+"""The ONNX export of one step matches the numpy runtime (onnxruntime, 100 steps, irregular dt)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+from conftest import CELLS, generated_policy, shipped_cases
+
+from ltc_control.edge.onnx_export import export_onnx
+from ltc_control.edge.onnx_runner import OnnxPolicy, OnnxPolicyError, max_difference
+from ltc_control.edge.parameters import UnsupportedNetworkError
+from ltc_control.runtime import load_policy
+
+TOLERANCE = 1e-5
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_export_matches_runtime_over_100_irregular_steps(cell, dtype, tmp_path):
+    policy = generated_policy(cell, tmp_path / "p.npz", dtype=dtype)
+    runner = OnnxPolicy(export_onnx(policy, tmp_path / "p.onnx"))
+    assert runner.dtype == np.dtype(dtype)
+    assert max_difference(policy, runner, steps=100, batch=1) < TOLERANCE
+    assert max_difference(policy, runner, steps=100, batch=3, seed=1) < TOLERANCE
+
+
+@pytest.mark.parametrize("case_policy_file", shipped_cases(), indirect=True)
+def test_shipped_policies_export_within_tolerance(case_policy_file, tmp_path):
+    policy = load_policy(case_policy_file)
+    runner = OnnxPolicy(export_onnx(case_policy_file, tmp_path / "p.onnx"))
+    assert (runner.input_names, runner.output_names) == (policy.input_names, policy.output_names)
+    assert max_difference(policy, runner, steps=100) < TOLERANCE
+
+
+def test_ltc_solver_is_unrolled_in_the_graph(tmp_path):
+    """Each of the ode_unfolds semi-implicit steps is one Div of numerator by denominator."""
+    policy = generated_policy("ltc", tmp_path / "p.npz")
+    graph = onnx.load(export_onnx(policy, tmp_path / "p.onnx")).graph
+    unfolds = policy.network.config()["cell"]["ode_unfolds"]
+    solver_divs = [n for n in graph.node if n.op_type == "Div" and n.input[0].startswith("add")]
+    assert len(solver_divs) == unfolds
+    assert not any(n.op_type in ("Loop", "Scan") for n in graph.node)
+
+
+def test_graph_carries_names_units_and_the_step_contract(tmp_path):
+    policy = generated_policy("cfc", tmp_path / "p.npz")
+    model = onnx.load(export_onnx(policy, tmp_path / "p.onnx"))
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert json.loads(meta["input_names"]) == policy.input_names
+    assert meta["model_id"] == "generated-cfc"
+    assert [i.name for i in model.graph.input] == ["inputs", "state", "elapsed"]
+    assert [o.name for o in model.graph.output] == ["outputs", "next_state"]
+
+
+def test_elapsed_time_changes_the_step(tmp_path):
+    """dt is a real input: the same input and state with different dt give different outputs."""
+    runner = OnnxPolicy(
+        export_onnx(generated_policy("ltc", tmp_path / "p.npz"), tmp_path / "p.onnx")
+    )
+    x = np.linspace(-1, 1, 7)
+    first = runner.step(x, 0.001)
+    runner.reset()
+    assert np.max(np.abs(runner.step(x, 0.1) - first)) > 1e-3
+
+
+def test_runner_refuses_bad_inputs_and_keeps_its_state(tmp_path):
+    runner = OnnxPolicy(
+        export_onnx(generated_policy("cfc", tmp_path / "p.npz"), tmp_path / "p.onnx")
+    )
+    runner.step(np.ones(7), 0.01)
+    state = runner.state
+    for x, dt in (
+        (np.ones(6), 0.01),
+        (np.full(7, np.nan), 0.01),
+        (np.ones(7), 0.0),
+        (np.ones(7), [0.1, 0.2]),
+    ):
+        with pytest.raises(OnnxPolicyError):
+            runner.step(x, dt)
+    np.testing.assert_array_equal(runner.state, state)
+
+
+def test_unusable_files_raise_typed_errors(tmp_path):
+    with pytest.raises(OnnxPolicyError, match="does not exist"):
+        OnnxPolicy(tmp_path / "missing.onnx")
+    (tmp_path / "junk.onnx").write_bytes(b"not a protobuf")
+    with pytest.raises(OnnxPolicyError):
+        OnnxPolicy(tmp_path / "junk.onnx")
+
+
+def test_mixed_memory_is_refused_by_name(tmp_path):
+    import torch
+    from ncps.torch import CfC
+    from ncps.wirings import AutoNCP
+
+    from ltc_control.runtime import from_ncps
+
+    torch.manual_seed(0)
+    policy = from_ncps(CfC(4, AutoNCP(10, 2), mixed_memory=True))
+    with pytest.raises(UnsupportedNetworkError, match="mixed memory"):
+        export_onnx(policy, tmp_path / "p.onnx")
