@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ltc_control.runtime.activations import backbone_activation
+from ltc_control.runtime.batch import per_sample
 from ltc_control.runtime.errors import ParameterError
 from ltc_control.runtime.parameters import require, strip_prefix
 from ltc_control.runtime.wirings import Wiring
@@ -70,7 +71,6 @@ class CfCRuntime:
             for k in range(self.backbone_layers)
         ]
         self._heads_weight, self._heads_bias = self._fused_heads(sparsity_mask)
-        self.combine = self._combine_matrix()
 
     def _param_shapes(self) -> dict[str, tuple[int, ...]]:
         h, fan_in = self.hidden_size, self.input_size + self.hidden_size
@@ -109,13 +109,12 @@ class CfCRuntime:
         bias = np.concatenate([self._raw[f"{h}.bias"] * bias_scale[h] for h in heads])
         return weight.T.copy(), bias
 
-    def _combine_matrix(self) -> np.ndarray:
-        """new_hidden = basis @ combine: the mode's last step is linear in the basis."""
-        eye = np.eye(self.hidden_size, dtype=self.dtype)
-        if self.mode == "pure":
-            return eye
-        ff1_weight = 1.0 if self.mode == "no_gate" else 0.5
-        return np.concatenate([ff1_weight * eye, 0.5 * eye, 0.5 * eye])
+    def head_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Fused head weights (fan_in, k) and bias (k,): columns [ff1, ff2, time_a/2, time_b/2]
+        (pure: [ff1]), ff1/ff2 masked; rows [inputs, hidden] of a backbone-free layer."""
+        if self._backbone:
+            raise ParameterError("a CfC with a backbone has no per-input head weights")
+        return self._heads_weight, self._heads_bias
 
     def step(
         self, inputs: np.ndarray, hx: np.ndarray, elapsed: np.ndarray | float
@@ -124,37 +123,21 @@ class CfCRuntime:
         x = np.concatenate([inputs, hx], axis=1)
         for weight, bias in self._backbone:
             x = self._activation(x @ weight + bias)
-        new_hidden = self.basis(x @ self._heads_weight + self._heads_bias, elapsed) @ self.combine
-        return new_hidden, new_hidden
-
-    def basis(self, heads: np.ndarray, elapsed: np.ndarray | float) -> np.ndarray:
-        """The mode's solution as a basis whose `combine` combination is the new hidden state.
-
-        `heads` (batch, 4h) = [ff1, ff2, time_a/2, time_b/2] pre-activations (pure: ff1 only);
-        it is overwritten. With T = tanh((time_a dt + time_b) / 2), t = sigmoid(time_a dt +
-        time_b) = (1 + T) / 2, so both gated modes are linear in [ff1, ff2, T * (...)].
-        """
+        z = x @ self._heads_weight + self._heads_bias
         h = self.hidden_size
         if self.mode == "pure":
-            # h' = A - A exp(-dt (|w_tau| + |ff1|)) ff1
-            ff1, a = heads, self._raw["A"]
-            return a - a * np.exp(-elapsed * (np.abs(self._raw["w_tau"]) + np.abs(ff1))) * ff1
-        heads[:, 2 * h : 3 * h] *= elapsed
-        heads[:, 2 * h : 3 * h] += heads[:, 3 * h :]
-        basis = np.tanh(heads[:, : 3 * h])  # [ff1, ff2, T]
-        ff1, ff2, gate = basis[:, :h], basis[:, h : 2 * h], basis[:, 2 * h :]
+            ff1, a, w_tau = z, self._raw["A"], self._raw["w_tau"]
+            new_hidden = -a * np.exp(-elapsed * (np.abs(w_tau) + np.abs(ff1))) * ff1 + a
+            return new_hidden, new_hidden
+        ff1 = np.tanh(z[:, :h])
+        ff2 = np.tanh(z[:, h : 2 * h])
+        # Halved time heads: 0.5 + 0.5 tanh(.) == sigmoid(time_a * dt + time_b).
+        t_interp = 0.5 + 0.5 * np.tanh(z[:, 2 * h : 3 * h] * elapsed + z[:, 3 * h :])
         if self.mode == "no_gate":
-            gate *= ff2  # h' = ff1 + t ff2 = ff1 + ff2/2 + T ff2/2
+            new_hidden = ff1 + t_interp * ff2
         else:
-            gate *= ff2 - ff1  # h' = ff1 (1 - t) + t ff2 = ff1/2 + ff2/2 + T (ff2 - ff1)/2
-        return basis
-
-    def split_heads(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Backbone-free layers: (input rows, recurrent rows, bias) of the fused head weights."""
-        if self._backbone:
-            raise ParameterError("a CfC with a backbone has no per-input head weights")
-        n = self.input_size
-        return self._heads_weight[:n], self._heads_weight[n:], self._heads_bias
+            new_hidden = ff1 * (1.0 - t_interp) + t_interp * ff2
+        return new_hidden, new_hidden
 
 
 class WiredCfCRuntime:
@@ -202,25 +185,7 @@ class WiredCfCRuntime:
             self.state_neuron_ids += units
             in_features = len(units)
         self.output_size = self.layers[-1].hidden_size
-        self._fuse_layers()
-
-    def _fuse_layers(self) -> None:
-        """Precompute, once, what `step` needs: every layer's recurrent/bias head terms come from
-        the old state in one product; each layer reads the previous layer's *basis* through
-        combine @ input weights; one product assembles all new states at the end."""
-        heads = [layer.split_heads() for layer in self.layers]
-        widths = [rec.shape[1] for _, rec, _ in heads]
-        self._recurrent_weight = _block_diagonal([rec for _, rec, _ in heads])
-        self._recurrent_bias = np.concatenate([bias for _, _, bias in heads])
-        self._head_columns = [
-            slice(a, b)
-            for a, b in zip(np.cumsum([0, *widths[:-1]]), np.cumsum(widths), strict=True)
-        ]
-        self._input_weights = [heads[0][0]] + [
-            previous.combine @ weight
-            for previous, (weight, _, _) in zip(self.layers, heads[1:], strict=False)
-        ]
-        self._combine_all = _block_diagonal([layer.combine for layer in self.layers])
+        self._solve = _FusedLayers(self.layers, self.input_size, self.dtype)
 
     def _layer_mask(self, index: int, units: list[int]) -> np.ndarray:
         """(fan_in, units) mask as ncps builds it: wiring synapses in, all-to-all recurrent."""
@@ -244,16 +209,128 @@ class WiredCfCRuntime:
     def step(
         self, inputs: np.ndarray, hx: np.ndarray, elapsed: np.ndarray | float
     ) -> tuple[np.ndarray, np.ndarray]:
-        recurrent = hx @ self._recurrent_weight + self._recurrent_bias
-        basis = inputs
-        bases = []
-        for layer, weight, columns in zip(
-            self.layers, self._input_weights, self._head_columns, strict=True
-        ):
-            basis = layer.basis(basis @ weight + recurrent[:, columns], elapsed)
-            bases.append(basis)
-        new_state = np.concatenate(bases, axis=1) @ self._combine_all
+        new_state = per_sample(self._solve, inputs, hx, elapsed)
         return new_state[:, self.state_size - self.output_size :], new_state
+
+
+class _GatedLayer:
+    """default / no_gate layer in the fused solver. With T = tanh((time_a dt + time_b) / 2),
+    t = sigmoid(time_a dt + time_b) = (1 + T) / 2, so the new state is linear in the basis
+    [ff1, ff2, T ff1, T ff2]:
+        default:  ff1 (1 - t) + t ff2 = ff1/2 + ff2/2 - T ff1/2 + T ff2/2
+        no_gate:  ff1 + t ff2         = ff1   + ff2/2            + T ff2/2
+    """
+
+    def __init__(self, mode: str, weight: np.ndarray, h: int, scratch: np.ndarray, start: int):
+        self._ff, self._time_a, self._time_b = (
+            weight[:, : 2 * h],
+            weight[:, 2 * h : 3 * h],
+            weight[:, 3 * h :],
+        )
+        self._weight = np.zeros((weight.shape[0], 4 * h), dtype=weight.dtype)
+        self._weight[:, : 2 * h] = self._ff
+        self._inputs = scratch[:start]
+        self._basis = scratch[start : start + 4 * h]
+        self._tanh_ff, self._gates = self._basis[: 2 * h], self._basis[2 * h :]
+        eye = np.eye(h, dtype=weight.dtype)
+        ff1_weight, t_ff1_weight = (1.0, 0.0) if mode == "no_gate" else (0.5, -0.5)
+        self.combine = np.concatenate([ff1_weight * eye, 0.5 * eye, t_ff1_weight * eye, 0.5 * eye])
+        self.offset = np.zeros(h, dtype=weight.dtype)
+
+    def set_elapsed(self, elapsed: float) -> None:
+        h = self._time_a.shape[1]
+        gate = self._time_a * elapsed + self._time_b
+        self._weight[:, 2 * h : 3 * h] = gate
+        self._weight[:, 3 * h :] = gate
+
+    def __call__(self) -> None:
+        np.dot(self._inputs, self._weight, out=self._basis)  # [ff1, ff2, T, T] pre-activations
+        np.tanh(self._basis, out=self._basis)
+        np.multiply(self._gates, self._tanh_ff, out=self._gates)
+
+
+class _PureLayer:
+    """pure layer in the fused solver: h' = A - A exp(-dt (|w_tau| + |ff1|)) ff1, i.e. the
+    basis e ff1 (e = exp(.)) combined by diag(-A) plus the offset A."""
+
+    def __init__(self, weight: np.ndarray, a: np.ndarray, w_tau: np.ndarray, scratch, start: int):
+        h = weight.shape[1]
+        self._weight, self._abs_w_tau = weight, np.abs(w_tau[0])
+        self._inputs = scratch[:start]
+        self._basis = scratch[start : start + h]
+        self._decay = np.empty(h, dtype=weight.dtype)
+        self.combine = np.diag(-a[0])
+        self.offset = a[0].copy()
+
+    def set_elapsed(self, elapsed: float) -> None:
+        self._minus_elapsed = -elapsed
+        self._decay_offset = -elapsed * self._abs_w_tau
+
+    def __call__(self) -> None:
+        np.dot(self._inputs, self._weight, out=self._basis)  # ff1
+        np.abs(self._basis, out=self._decay)
+        self._decay *= self._minus_elapsed
+        self._decay += self._decay_offset
+        np.exp(self._decay, out=self._decay)
+        self._basis *= self._decay
+
+
+class _FusedLayers:
+    """All wired CfC layers of one sample in one scratch vector, [x | h_old | 1 | basis_0 | ...].
+
+    Layer l reads the vector up to its own basis: its input (x, or the previous layer's basis
+    through that layer's `combine` folded into the weights), its own old state, the constant 1
+    (bias, plus the previous layer's offset); every other row is zero. The new state of all
+    layers is one product of the bases with the block-diagonal `combine`, plus the offsets.
+    Not thread-safe: one solver per cell, one step at a time.
+    """
+
+    def __init__(self, layers: list[CfCRuntime], input_size: int, dtype: np.dtype) -> None:
+        sizes = [layer.hidden_size for layer in layers]
+        units = sum(sizes)
+        widths = [
+            h if layer.mode == "pure" else 4 * h for layer, h in zip(layers, sizes, strict=True)
+        ]
+        self._n, self._units = input_size, units
+        one = input_size + units
+        self._scratch = np.zeros(one + 1 + sum(widths), dtype=dtype)
+        self._scratch[one] = 1.0
+        self._layers: list[_GatedLayer | _PureLayer] = []
+        start, state_row, source, previous = one + 1, input_size, slice(0, input_size), None
+        for layer, h, width in zip(layers, sizes, widths, strict=True):
+            head_weight, head_bias = layer.head_weights()
+            n_in = head_weight.shape[0] - h
+            weight = np.zeros((start, head_weight.shape[1]), dtype=dtype)
+            incoming = head_weight[:n_in]
+            weight[source] = incoming if previous is None else previous.combine @ incoming
+            weight[state_row : state_row + h] = head_weight[n_in:]
+            weight[one] = head_bias if previous is None else head_bias + previous.offset @ incoming
+            if layer.mode == "pure":
+                raw = layer.params()
+                previous = _PureLayer(weight, raw["A"], raw["w_tau"], self._scratch, start)
+            else:
+                previous = _GatedLayer(layer.mode, weight, h, self._scratch, start)
+            self._layers.append(previous)
+            source, start, state_row = slice(start, start + width), start + width, state_row + h
+        self._bases = self._scratch[one + 1 :]
+        self._combine = _block_diagonal([layer.combine for layer in self._layers])
+        offset = np.concatenate([layer.offset for layer in self._layers])
+        self._offset = offset if offset.any() else None  # skip adding zeros in the gated modes
+        self._elapsed = None
+
+    def __call__(self, x: np.ndarray, hx: np.ndarray, elapsed: float) -> np.ndarray:
+        if elapsed != self._elapsed:
+            for layer in self._layers:
+                layer.set_elapsed(elapsed)
+            self._elapsed = elapsed
+        self._scratch[: self._n] = x
+        self._scratch[self._n : self._n + self._units] = hx
+        for layer in self._layers:
+            layer()
+        new_state = np.dot(self._bases, self._combine)
+        if self._offset is not None:
+            new_state += self._offset
+        return new_state
 
 
 def _block_diagonal(blocks: list[np.ndarray]) -> np.ndarray:

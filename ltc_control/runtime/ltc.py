@@ -18,12 +18,12 @@ softplus, sigmoid rescaling) happens in the constructor; `step` only does the pe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ltc_control.runtime.activations import softplus
+from ltc_control.runtime.batch import per_sample
 from ltc_control.runtime.errors import ParameterError
 from ltc_control.runtime.parameters import require
 from ltc_control.runtime.wirings import Wiring
@@ -31,49 +31,87 @@ from ltc_control.runtime.wirings import Wiring
 MAPPINGS = ("affine", "linear", "none")
 
 
-@dataclass(frozen=True)
-class _Synapses:
-    """One synapse bank (sensory or recurrent), precomputed for two small matrix products.
+def _synapse_matrices(w, erev, sigma, mu, mask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One synapse bank as (gather (pre + 1, K), scatter (K, 2 post), scatter column sums).
 
-    Only wired synapses k = (pre_k, post_k) are evaluated (masked ones contribute exactly 0 in
-    ncps too). With sigmoid(a) = 0.5 + 0.5 tanh(a/2) (halving is exact):
+    Only wired synapses k = (pre_k, post_k) are evaluated; masked ones add exactly 0 in ncps.
+    With sigmoid(a) = 0.5 + 0.5 tanh(a / 2) (halving is exact in floating point):
+        [v_pre, 1] @ gather = sigma_k (v_pre[pre_k] - mu_k) / 2     (last row: the -mu offset)
+        tanh(.) @ scatter + sums = [sum_k w_k s_k erev_k, sum_k w_k s_k] per postsynaptic neuron
+    """
+    pre, post = np.nonzero(mask)
+    k = np.arange(len(pre))
+    n_pre, n_post = mask.shape
+    gather = np.zeros((n_pre + 1, len(pre)), dtype=w.dtype)
+    gather[pre, k] = 0.5 * sigma[pre, post]
+    gather[n_pre] = -0.5 * sigma[pre, post] * mu[pre, post]
+    scatter = np.zeros((len(pre), 2 * n_post), dtype=w.dtype)
+    scatter[k, post] = 0.5 * w[pre, post] * erev[pre, post]
+    scatter[k, n_post + post] = 0.5 * w[pre, post]
+    return gather, scatter, scatter.sum(axis=0)
 
-        gate_k  = tanh(v_pre @ gather + offset)_k          = tanh(sigma_k (v[pre_k] - mu_k) / 2)
-        currents = gate @ scatter + scatter_sum           = [sum_k w_k s_k erev_k, sum_k w_k s_k]
 
-    per postsynaptic neuron, where `scatter` holds w*erev/2 and w/2 in the columns of post_k.
+class _FusedSolver:
+    """ncps' fused semi-implicit solver for one sample, in two preallocated scratch vectors.
+
+    sensory = [x | 1 | sensory gates]          recurrent = [v | 1 | gates]
+    Per step, once:  gates_s = tanh(sensory[:n+1] @ gather_s)
+                     step_row = gates_s @ scatter_s + leak, eps, synapse halves, [0 | cm/dt']
+    Per unfold:      gates = tanh(recurrent[:units+1] @ gather)
+                     [numerator | denominator] = recurrent @ update
+                     v = numerator / denominator
+    `update` stacks: cm/dt' on the diagonal (v rows, numerator columns), `step_row` (the 1
+    row), and `scatter` (gate rows), so numerator = cm/dt' v + gleak vleak + sum w s erev +
+    sensory, denominator = cm/dt' + gleak + sum w s + sensory + eps, as in ncps. Not
+    thread-safe: one solver per cell, one step at a time.
     """
 
-    gather: np.ndarray  # (pre, K): sigma_k / 2 in row pre_k
-    offset: np.ndarray  # (K,): -sigma_k mu_k / 2
-    scatter: np.ndarray  # (K, 2 post): [w erev / 2 | w / 2] in column post_k
-    scatter_sum: np.ndarray  # (2 post,): the constant halves, summed
+    def __init__(self, sensory, recurrent, constant, cm, ode_unfolds, dtype) -> None:
+        (self._gather_s, self._scatter_s, _), (self._gather, scatter, _) = sensory, recurrent
+        n, units = self._gather_s.shape[0] - 1, cm.shape[0]
+        self._n, self._units, self._unfolds = n, units, ode_unfolds
+        self._cm, self._constant = cm, constant
+        self._sensory = np.ones(n + 1 + self._gather_s.shape[1], dtype=dtype)
+        self._recurrent = np.ones(units + 1 + self._gather.shape[1], dtype=dtype)
+        self._update = np.zeros((len(self._recurrent), 2 * units), dtype=dtype)
+        self._update[units + 1 :] = scatter
+        self._terms = np.empty(2 * units, dtype=dtype)
+        self._diagonal = (np.arange(units), np.arange(units))
+        self._step_constant = np.empty(2 * units, dtype=dtype)
+        self._elapsed = None
 
-    @classmethod
-    def build(cls, w: np.ndarray, erev: np.ndarray, sigma: np.ndarray, mu: np.ndarray, mask):
-        pre, post = np.nonzero(mask)
-        k = np.arange(len(pre))
-        n_pre, n_post = mask.shape
-        gather = np.zeros((n_pre, len(pre)), dtype=w.dtype)
-        gather[pre, k] = 0.5 * sigma[pre, post]
-        scatter = np.zeros((len(pre), 2 * n_post), dtype=w.dtype)
-        scatter[k, post] = 0.5 * w[pre, post] * erev[pre, post]
-        scatter[k, n_post + post] = 0.5 * w[pre, post]
-        offset = -0.5 * sigma[pre, post] * mu[pre, post]
-        return cls(gather, offset, scatter, scatter.sum(axis=0))
+    def _set_elapsed(self, elapsed: float) -> None:
+        cm_t = self._cm / (elapsed / self._unfolds)
+        self._update[self._diagonal] = cm_t
+        self._step_constant[:] = self._constant
+        self._step_constant[self._units :] += cm_t
+        self._elapsed = elapsed
 
-    def with_input_map(self, weight: np.ndarray, bias: np.ndarray) -> _Synapses:
-        """The same bank fed x * weight + bias instead of x (folded into gather/offset)."""
-        return _Synapses(
-            weight[:, None] * self.gather,
-            bias @ self.gather + self.offset,
-            self.scatter,
-            self.scatter_sum,
+    def __call__(self, x: np.ndarray, v: np.ndarray, elapsed: float) -> np.ndarray:
+        n, units = self._n, self._units
+        if elapsed != self._elapsed:
+            self._set_elapsed(elapsed)
+        sensory, recurrent, terms, step_row = (
+            self._sensory,
+            self._recurrent,
+            self._terms,
+            self._update[units],
         )
-
-    def gated_currents(self, v_pre: np.ndarray) -> np.ndarray:
-        """(batch, 2 post) currents without the constant `scatter_sum`."""
-        return np.dot(np.tanh(np.dot(v_pre, self.gather) + self.offset), self.scatter)
+        sensory[:n] = x
+        gates_s = sensory[n + 1 :]
+        np.dot(sensory[: n + 1], self._gather_s, out=gates_s)
+        np.tanh(gates_s, out=gates_s)
+        np.dot(gates_s, self._scatter_s, out=step_row)
+        step_row += self._step_constant
+        recurrent[:units] = v
+        v_aug, gates, v_new = recurrent[: units + 1], recurrent[units + 1 :], recurrent[:units]
+        numerator, denominator = terms[:units], terms[units:]
+        for _ in range(self._unfolds):
+            np.dot(v_aug, self._gather, out=gates)
+            np.tanh(gates, out=gates)
+            np.dot(recurrent, self._update, out=terms)
+            np.divide(numerator, denominator, out=v_new)
+        return v_new.copy()
 
 
 class LTCRuntime:
@@ -161,22 +199,32 @@ class LTCRuntime:
 
     def _precompute(self) -> None:
         p = self._raw
-        self._recurrent = _Synapses.build(
+        recurrent = _synapse_matrices(
             self._make_positive(p["w"]), p["erev"], p["sigma"], p["mu"], self.wiring.adjacency
         )
-        input_w, input_b = self._mapping("input", self.input_size)
-        self._sensory = _Synapses.build(
+        sensory = _synapse_matrices(
             self._make_positive(p["sensory_w"]),
             p["sensory_erev"],
             p["sensory_sigma"],
             p["sensory_mu"],
             self.wiring.sensory_adjacency,
-        ).with_input_map(input_w, input_b)
-        self._cm = self._make_positive(p["cm"])
+        )
+        # Fold the input mapping x * input_w + input_b into the sensory gather matrix.
+        input_w, input_b = self._mapping("input", self.input_size)
+        gather_s = sensory[0].copy()
+        gather_s[-1] += input_b @ sensory[0][:-1]
+        gather_s[:-1] *= input_w[:, None]
         gleak = self._make_positive(p["gleak"])
-        # Step-invariant parts of [numerator, denominator]: leak, eps, constant synapse halves.
-        self._constant = np.concatenate([gleak * p["vleak"], gleak + self.epsilon])
-        self._constant += self._recurrent.scatter_sum + self._sensory.scatter_sum
+        constant = np.concatenate([gleak * p["vleak"], gleak + self.epsilon])
+        constant += recurrent[2] + sensory[2]
+        self._solve = _FusedSolver(
+            (gather_s, sensory[1], None),
+            recurrent,
+            constant,
+            self._make_positive(p["cm"]),
+            self.ode_unfolds,
+            self.dtype,
+        )
         self._output_w, self._output_b = self._mapping("output", self.output_size)
 
     # --- forward ------------------------------------------------------------------------------
@@ -184,19 +232,6 @@ class LTCRuntime:
         self, inputs: np.ndarray, state: np.ndarray, elapsed: np.ndarray | float
     ) -> tuple[np.ndarray, np.ndarray]:
         """One step: inputs (B, n), state (B, units), elapsed seconds (B, 1) or scalar."""
-        next_state = self._ode_solver(inputs, state, elapsed)
+        next_state = per_sample(self._solve, inputs, state, elapsed)
         outputs = next_state[:, : self.output_size] * self._output_w + self._output_b
         return outputs, next_state
-
-    def _ode_solver(self, inputs: np.ndarray, v_pre: np.ndarray, elapsed) -> np.ndarray:
-        """ncps' fused solver; the input mapping is folded into the sensory bank."""
-        h = self.state_size
-        cm_t = self._cm / (elapsed / self.ode_unfolds)
-        # [numerator, denominator] terms that do not depend on v: leak, sensory synapses, cm/dt'.
-        rest = self._sensory.gated_currents(inputs) + self._constant
-        rest[:, h:] += cm_t
-        for _ in range(self.ode_unfolds):
-            terms = self._recurrent.gated_currents(v_pre) + rest
-            terms[:, :h] += cm_t * v_pre
-            v_pre = terms[:, :h] / terms[:, h:]
-        return v_pre
