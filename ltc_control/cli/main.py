@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "run a launch file's nodes in one process (no ros2 launch)",
     ),
     "urdf": ("ltc_control.cli.urdf", "print a robot's URDF with ros2_control tags"),
+    "train": ("ltc_control.cli.train", "train policies from config/train_<robot>.yaml"),
 }
 
 

@@ -95,9 +95,9 @@ class Normalizer:
 
 
 class EpisodeBatches:
-    """Batches of `batch_size` episodes (cropped to the shortest), cut into `window`-sample
-    chunks. Iterating yields lists of chunks (x (B, W, n_in), y (B, W, n_out), dt (B, W)),
-    one list per batch of episodes, in a seeded random order."""
+    """Batches of `batch_size` episodes of similar length (cropped to the shortest), cut into
+    `window`-sample chunks. Iterating yields lists of chunks (x (B, W, n_in), y (B, W, n_out),
+    dt (B, W)), one list per batch of episodes, batches in a seeded random order."""
 
     def __init__(
         self, episodes: Sequence[Episode], batch_size: int, window: int, seed: int
@@ -110,10 +110,12 @@ class EpisodeBatches:
         self._rng = np.random.default_rng(seed)
 
     def __iter__(self) -> Iterator[list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+        # Shuffle, then sort by length (stable), so cropping to the shortest wastes little.
         order = self._rng.permutation(len(self.episodes))
-        for start in range(0, len(order), self.batch_size):
-            group = [self.episodes[i] for i in order[start : start + self.batch_size]]
-            yield self._chunks(group)
+        order = order[np.argsort([len(self.episodes[i]) for i in order], kind="stable")]
+        groups = [order[s : s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+        for g in self._rng.permutation(len(groups)):
+            yield self._chunks([self.episodes[i] for i in groups[g]])
 
     def __len__(self) -> int:
         return -(-len(self.episodes) // self.batch_size)

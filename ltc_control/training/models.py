@@ -60,7 +60,7 @@ class LiquidModel(SequenceModel):
         ode_unfolds: int = 6,
     ) -> None:
         super().__init__()
-        from ncps.torch import CfC, LTC
+        from ncps.torch import LTC, CfC
         from ncps.wirings import AutoNCP
 
         self.kind = kind

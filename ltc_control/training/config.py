@@ -1,0 +1,310 @@
+"""Training configuration: one YAML file per robot (config/train_<robot>.yaml), validated up front.
+
+Every key has a default here; a file lists what it changes. Any error (unknown key, wrong type,
+value out of range, missing bag file) is a `TrainingConfigError` naming the dotted key, raised by
+`load_train_config` before any data is collected or any training starts. Relative paths resolve
+against the package root (the directory holding config/ and models/).
+
+Units: s, Hz, rad, rad/s, fractions in [0, 1).
+
+    robot: panda                         # config/robots/<robot>.yaml
+    seed: 0                              # seeds data, initialization, batching, DAgger
+    report_dir: build/train              # JSON reports and PNG loss curves go here
+    data:
+      validation_fraction: 0.1           # of the episodes, held out for the validation loss
+      simulated:                         # expert rollouts with domain randomization
+        episodes: 96
+        duration_s: 8.0
+        rate_hz: 100.0                   # nominal sensor rate
+        rate_spread: 0.1                 # per-episode rate uniform in rate*(1 +- spread)
+        jitter: 0.2                      # per-sample interval scaled by (1 + jitter*u), u in [-1, 1]
+        q_noise_std: 0.0005              # rad
+        v_noise_std: 0.005               # rad/s
+        mass_spread: 0.1
+        initial_offset: 0.3              # rad around home
+        initial_speed: 0.1               # rad/s
+        moving_fraction: 0.3
+        unreachable_fraction: 0.2
+      rosbags: []                        # rosbag2 directories (ltc_control.data), optional
+      curation: {}                       # options of ltc_control.data's curation
+    training:                            # shared by every model below unless overridden
+      epochs: 60
+      batch_size: 16
+      window_s: 1.0                      # truncated-BPTT window
+      learning_rate: 0.01
+      min_learning_rate: 0.0005          # cosine decay to this
+      grad_clip: 1.0
+      threads: 2
+      time_budget_s: 840                 # stop early (and say so in the report) after this
+    dagger:
+      rounds: 2                          # learner rollouts labelled by the expert, 0 = pure BC
+      episodes: 16                       # per round
+      epochs: 15                         # training epochs after each round
+    models:                              # one entry per policy to train
+      - name: panda_cfc19
+        kind: cfc                        # cfc | ltc | lstm | mlp
+        units: 19                        # neurons (cfc/ltc: AutoNCP units; lstm: hidden size)
+        output: models/panda_cfc19.npz
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ltc_control.resources import share_dir
+from ltc_control.training.errors import TrainingConfigError
+from ltc_control.training.models import MODEL_KINDS
+
+
+@dataclass(frozen=True)
+class SimulatedData:
+    episodes: int = 96
+    duration_s: float = 8.0
+    rate_hz: float = 100.0
+    rate_spread: float = 0.1
+    jitter: float = 0.2
+    q_noise_std: float = 0.0005
+    v_noise_std: float = 0.005
+    mass_spread: float = 0.1
+    initial_offset: float = 0.3
+    initial_speed: float = 0.1
+    moving_fraction: float = 0.3
+    unreachable_fraction: float = 0.2
+
+    def validate(self, key: str) -> None:
+        _check(self.episodes >= 0, f"{key}.episodes", "must be >= 0")
+        _check(self.duration_s > 0.0, f"{key}.duration_s", "must be > 0 s")
+        _check(self.rate_hz > 0.0, f"{key}.rate_hz", "must be > 0 Hz")
+        for name in ("rate_spread", "jitter", "mass_spread"):
+            _check(0.0 <= getattr(self, name) < 1.0, f"{key}.{name}", "must be in [0, 1)")
+        for name in ("moving_fraction", "unreachable_fraction"):
+            _check(0.0 <= getattr(self, name) <= 1.0, f"{key}.{name}", "must be in [0, 1]")
+        for name in ("q_noise_std", "v_noise_std", "initial_offset", "initial_speed"):
+            _check(getattr(self, name) >= 0.0, f"{key}.{name}", "must be >= 0")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    validation_fraction: float = 0.1
+    simulated: SimulatedData = field(default_factory=SimulatedData)
+    rosbags: tuple[str, ...] = ()
+    curation: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self, key: str) -> None:
+        _check(0.0 <= self.validation_fraction < 1.0, f"{key}.validation_fraction", "in [0, 1)")
+        self.simulated.validate(f"{key}.simulated")
+        _check(
+            self.simulated.episodes > 0 or bool(self.rosbags),
+            f"{key}.simulated.episodes",
+            "is 0 and no data.rosbags are given: there is no training data",
+        )
+        for i, bag in enumerate(self.rosbags):
+            _check(resolve(bag).exists(), f"{key}.rosbags[{i}]", f"{bag!r} does not exist")
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    epochs: int = 60
+    batch_size: int = 16
+    window_s: float = 1.0
+    learning_rate: float = 0.01
+    min_learning_rate: float = 0.0005
+    grad_clip: float = 1.0
+    threads: int = 2
+    time_budget_s: float = 840.0
+
+    def validate(self, key: str) -> None:
+        for name in ("epochs", "batch_size", "threads"):
+            _check(getattr(self, name) >= 1, f"{key}.{name}", "must be >= 1")
+        for name in ("window_s", "learning_rate", "grad_clip", "time_budget_s"):
+            _check(getattr(self, name) > 0.0, f"{key}.{name}", "must be > 0")
+        _check(
+            0.0 < self.min_learning_rate <= self.learning_rate,
+            f"{key}.min_learning_rate",
+            "must be in (0, learning_rate]",
+        )
+
+
+@dataclass(frozen=True)
+class DaggerOptions:
+    rounds: int = 2
+    episodes: int = 16
+    epochs: int = 15
+
+    def validate(self, key: str) -> None:
+        _check(self.rounds >= 0, f"{key}.rounds", "must be >= 0")
+        for name in ("episodes", "epochs"):
+            _check(getattr(self, name) >= 1, f"{key}.{name}", "must be >= 1")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str = ""
+    kind: str = "cfc"
+    units: int = 19
+    output: str = ""
+    sparsity: float = 0.5  # AutoNCP sparsity level (cfc, ltc), in [0.1, 0.9]
+    wiring_seed: int = 22222
+    mixed_memory: bool = False
+    ode_unfolds: int = 6  # ltc only
+    hidden_layers: int = 2  # mlp only
+    barriernet: bool = False  # train through the differentiable safety layer
+    training: dict[str, Any] = field(default_factory=dict)  # overrides of the shared options
+
+    def validate(self, key: str) -> None:
+        _check(bool(self.name), f"{key}.name", "is required")
+        _check(self.kind in MODEL_KINDS, f"{key}.kind", f"must be one of {list(MODEL_KINDS)}")
+        _check(bool(self.output), f"{key}.output", "is required (the model file to write)")
+        _check(self.units >= 1, f"{key}.units", "must be >= 1")
+        _check(0.1 <= self.sparsity <= 0.9, f"{key}.sparsity", "must be in [0.1, 0.9]")
+        _check(self.ode_unfolds >= 1, f"{key}.ode_unfolds", "must be >= 1")
+        _check(self.hidden_layers >= 1, f"{key}.hidden_layers", "must be >= 1")
+
+    def model_options(self, n_out: int) -> dict[str, Any]:
+        """Constructor options of `models.build_model` for this spec."""
+        if self.kind in ("cfc", "ltc"):
+            _check(
+                self.units > n_out + 2,
+                "models.units",
+                f"must exceed {n_out + 2} for AutoNCP with {n_out} motor neurons",
+            )
+            options = {"units": self.units, "sparsity": self.sparsity}
+            options |= {"wiring_seed": self.wiring_seed, "mixed_memory": self.mixed_memory}
+            return options | ({"ode_unfolds": self.ode_unfolds} if self.kind == "ltc" else {})
+        if self.kind == "lstm":
+            return {"units": self.units}
+        return {"hidden": self.units, "layers": self.hidden_layers}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    robot: str = ""
+    seed: int = 0
+    report_dir: str = "build/train"
+    data: DataConfig = field(default_factory=DataConfig)
+    training: TrainingOptions = field(default_factory=TrainingOptions)
+    dagger: DaggerOptions = field(default_factory=DaggerOptions)
+    models: tuple[ModelSpec, ...] = ()
+
+    def validate(self) -> None:
+        from ltc_control.robots import available_robots
+
+        _check(self.robot in available_robots(), "robot", f"must be one of {available_robots()}")
+        self.data.validate("data")
+        self.training.validate("training")
+        self.dagger.validate("dagger")
+        _check(bool(self.models), "models", "must list at least one model to train")
+        names = [m.name for m in self.models]
+        _check(len(set(names)) == len(names), "models", f"names must be unique, got {names}")
+        for i, spec in enumerate(self.models):
+            spec.validate(f"models[{i}]")
+            self.options_for(spec).validate(f"models[{i}].training")
+
+    def options_for(self, spec: ModelSpec) -> TrainingOptions:
+        """The shared training options with the model's overrides applied."""
+        return _build(
+            TrainingOptions,
+            {**dataclasses.asdict(self.training), **spec.training},
+            f"models[{spec.name}].training",
+        )
+
+    def select(self, names: list[str]) -> TrainConfig:
+        """A copy that trains only the named models (TrainingConfigError for unknown names)."""
+        known = [m.name for m in self.models]
+        unknown = [n for n in names if n not in known]
+        _check(not unknown, "models", f"has no model named {unknown}; known: {known}")
+        return dataclasses.replace(self, models=tuple(m for m in self.models if m.name in names))
+
+
+def resolve(path: str | Path) -> Path:
+    """A config path, relative to the package root unless absolute."""
+    path = Path(path)
+    return path if path.is_absolute() else share_dir() / path
+
+
+def train_config_from_dict(data: Any) -> TrainConfig:
+    """Build and validate a TrainConfig from a plain mapping (e.g. parsed YAML)."""
+    if not isinstance(data, dict):
+        raise TrainingConfigError(f"training config must be a mapping, got {type(data).__name__}")
+    data = dict(data)
+    data["data"] = _section(DataConfig, data.get("data", {}), "data")
+    data["training"] = _build(TrainingOptions, data.get("training", {}), "training")
+    data["dagger"] = _build(DaggerOptions, data.get("dagger", {}), "dagger")
+    models = data.get("models", [])
+    _check(isinstance(models, list), "models", "must be a list of model entries")
+    data["models"] = tuple(_build(ModelSpec, m, f"models[{i}]") for i, m in enumerate(models))
+    config = _build(TrainConfig, data, "")
+    config.validate()
+    return config
+
+
+def load_train_config(path: str | Path) -> TrainConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise TrainingConfigError(f"training config {path} not found")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise TrainingConfigError(f"{path}: malformed YAML: {exc}") from exc
+    try:
+        return train_config_from_dict(data)
+    except TrainingConfigError as exc:
+        raise TrainingConfigError(f"{path}: {exc}") from exc
+
+
+def _section(cls: type, data: Any, key: str) -> Any:
+    _check(isinstance(data, dict), key, "must be a mapping")
+    data = dict(data)
+    data["simulated"] = _build(SimulatedData, data.get("simulated", {}), f"{key}.simulated")
+    bags = data.get("rosbags", [])
+    _check(isinstance(bags, list), f"{key}.rosbags", "must be a list of paths")
+    data["rosbags"] = tuple(str(b) for b in bags)
+    _check(isinstance(data.get("curation", {}), dict), f"{key}.curation", "must be a mapping")
+    return _build(cls, data, key)
+
+
+def _build(cls: type, data: Any, key: str) -> Any:
+    """cls(**data) with unknown keys and wrongly typed values reported by their dotted key."""
+    _check(isinstance(data, dict), key or "config", "must be a mapping")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    prefix = f"{key}." if key else ""
+    _check(
+        not unknown,
+        f"{prefix}{unknown[0] if unknown else ''}",
+        f"is unknown (known: {sorted(fields)})",
+    )
+    values = {}
+    for name, value in data.items():
+        default = fields[name].default
+        values[name] = _coerce(f"{prefix}{name}", value, default)
+    return cls(**values)
+
+
+def _coerce(key: str, value: Any, default: Any) -> Any:
+    if isinstance(default, bool):
+        _check(isinstance(value, bool), key, f"must be true or false, got {value!r}")
+    elif isinstance(default, int):
+        _check(
+            isinstance(value, int) and not isinstance(value, bool),
+            key,
+            f"must be an integer, got {value!r}",
+        )
+    elif isinstance(default, float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        _check(ok and math.isfinite(value), key, f"must be a finite number, got {value!r}")
+        return float(value)
+    elif isinstance(default, str):
+        _check(isinstance(value, str), key, f"must be a string, got {value!r}")
+    return value
+
+
+def _check(ok: bool, key: str, message: str) -> None:
+    if not ok:
+        raise TrainingConfigError(f"training config '{key}' {message}")

@@ -1,0 +1,360 @@
+"""Closed-loop evaluation in the simulator, the way the policy is deployed.
+
+An episode: the MuJoCo arm (ArmSimulator, masses perturbed, noisy sensors) starts near home; a
+seeded random TargetSchedule (some targets below the table or out of reach) runs for
+`duration_s`; at each sensor instant (rate `rate_hz`, intervals jittered by ±`jitter`) the
+controller computes a nominal torque, the SafetyFilter (if enabled) turns it into the applied
+torque, held until the next instant. A learned policy is driven through
+`control.PolicyController` with the sample stamps as message stamps, so its network steps with
+the real elapsed time and g(q) is added back exactly as in the ROS policy node (eval ==
+deployment). Episode `i` of a seed is the same for every controller (paired comparison).
+
+Metrics per episode (units):
+- tracking_rmse (m): RMS distance end effector -> target over samples whose target is
+  reachable (unreachable targets have no zero-error answer);
+- success: at the end of every reachable hold segment the end effector is within
+  `success_radius` (m) of the target;
+- effort (N·m): RMS of the applied torque minus gravity compensation g(q);
+- interventions: samples where the filter changed the command by more than
+  `intervention_tolerance` (N·m), plus fallbacks (also counted separately);
+- violations: samples where the true state breaks a limit: a joint beyond its position limits
+  (+`position_tolerance` rad), faster than its velocity limit (x(1+`velocity_tolerance`)), or an
+  end-effector contact force above the safety config's force_max (N).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Protocol
+
+import numpy as np
+
+from ltc_control.control.policy_controller import PolicyController
+from ltc_control.control.stamps import StampClock
+from ltc_control.robots.description import RobotDescription
+from ltc_control.robots.dynamics import PinocchioDynamics
+from ltc_control.sim.expert import OperationalSpaceExpert
+from ltc_control.sim.rollouts import Trajectory
+from ltc_control.sim.simulator import ArmSimulator, SimConfig, sample_times
+from ltc_control.sim.task import TargetSchedule
+from ltc_control.training.errors import TrainingConfigError
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A sensor timing to evaluate under."""
+
+    name: str = "nominal"
+    rate_hz: float = 100.0
+    jitter: float = 0.0  # fraction, intervals scaled by (1 + jitter * u), u in [-1, 1]
+
+
+NOMINAL = Condition()
+VIOLATION_KINDS = ("position", "velocity", "force")
+RATE_SHIFT = (
+    Condition("50Hz", 50.0),
+    Condition("200Hz", 200.0),
+    Condition("jitter30", 100.0, 0.3),
+)
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    episodes: int = 100
+    duration_s: float = 6.0
+    seed: int = 10_000  # episode seeds are drawn from this; keep it apart from training seeds
+    q_noise_std: float = 0.0005  # rad
+    v_noise_std: float = 0.005  # rad/s
+    mass_spread: float = 0.1
+    initial_offset: float = 0.3  # rad
+    initial_speed: float = 0.1  # rad/s
+    moving_fraction: float = 0.3
+    unreachable_fraction: float = 0.2
+    segment_s: tuple[float, float] = (1.5, 3.0)
+    use_filter: bool = True
+    success_radius: float = 0.05  # m
+    intervention_tolerance: float = 1e-3  # N·m
+    position_tolerance: float = 1e-3  # rad
+    velocity_tolerance: float = 0.01  # fraction of the velocity limit
+
+    def __post_init__(self) -> None:
+        if self.episodes < 1 or not self.duration_s > 0.0:
+            raise TrainingConfigError(
+                f"evaluation needs episodes >= 1 and duration_s > 0, got {self.episodes}, "
+                f"{self.duration_s}"
+            )
+
+
+class Controller(Protocol):
+    """Nominal torque (N·m) from measured joint state and the current target."""
+
+    def reset(self) -> None: ...
+
+    def command(self, t: float, q: np.ndarray, v: np.ndarray, target: np.ndarray) -> np.ndarray: ...
+
+
+class ExpertController:
+    def __init__(self, expert: OperationalSpaceExpert) -> None:
+        self.expert = expert
+
+    def reset(self) -> None:
+        """Stateless."""
+
+    def command(self, t: float, q: np.ndarray, v: np.ndarray, target: np.ndarray) -> np.ndarray:
+        return self.expert.torque(q, v, target)
+
+
+class LearnedController:
+    """A policy (runtime LiquidPolicy or BaselinePolicy) behind the deployed PolicyController."""
+
+    def __init__(
+        self,
+        policy: Any,
+        robot: RobotDescription,
+        dynamics: PinocchioDynamics,
+        nominal_dt: float,
+        max_dt: float = 0.1,
+    ) -> None:
+        clock = StampClock(nominal_dt=nominal_dt, max_dt=max_dt)
+        self.controller = PolicyController(
+            policy, robot.joint_names, clock, gravity=lambda q: dynamics.terms(q, 0 * q).gravity
+        )
+        self.joint_names = list(robot.joint_names)
+
+    def reset(self) -> None:
+        self.controller.reset()
+
+    def command(self, t: float, q: np.ndarray, v: np.ndarray, target: np.ndarray) -> np.ndarray:
+        self.controller.set_target(target)
+        step = self.controller.on_joint_state(self.joint_names, q, v, stamp=t, now=t)
+        if step is None:
+            raise RuntimeError(f"policy refused the sample at t={t}: {self.controller.rejections}")
+        return step.command
+
+
+@dataclass
+class EpisodeResult:
+    seed: int
+    tracking_rmse: float  # m
+    success: bool
+    effort: float  # N·m
+    interventions: int
+    fallbacks: int
+    violations: int  # samples with any limit broken
+    violation_kinds: dict[str, int]  # samples per kind: position, velocity, force
+    steps: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class EpisodeRecord:
+    """Per-sample arrays of one episode (for plots and DAgger labels)."""
+
+    t: list[float] = field(default_factory=list)
+    q: list[np.ndarray] = field(default_factory=list)
+    v: list[np.ndarray] = field(default_factory=list)
+    target: list[np.ndarray] = field(default_factory=list)
+    ee_position: list[np.ndarray] = field(default_factory=list)
+    label: list[np.ndarray] = field(default_factory=list)
+
+    def trajectory(self, robot: RobotDescription, info: dict[str, Any]) -> Trajectory:
+        return Trajectory(
+            robot=robot.name,
+            joint_names=robot.joint_names,
+            t=np.array(self.t),
+            q=np.array(self.q),
+            v=np.array(self.v),
+            target=np.array(self.target),
+            ee_position=np.array(self.ee_position),
+            tau=np.array(self.label),
+            info=info,
+        )
+
+
+class Evaluator:
+    """Runs episodes of one robot; holds the nominal dynamics, expert and safety filter."""
+
+    def __init__(self, robot: RobotDescription, config: EvaluationConfig | None = None) -> None:
+        self.robot = robot
+        self.config = config if config is not None else EvaluationConfig()
+        self.dynamics = PinocchioDynamics(robot)
+        self.expert = OperationalSpaceExpert(self.dynamics)
+        self._filters: dict[float, Any] = {}
+
+    def episode_seeds(self) -> list[int]:
+        rng = np.random.default_rng(self.config.seed)
+        return [int(s) for s in rng.integers(0, 2**31, self.config.episodes)]
+
+    def expert_controller(self) -> ExpertController:
+        return ExpertController(self.expert)
+
+    def learned_controller(self, policy: Any, condition: Condition) -> LearnedController:
+        return LearnedController(policy, self.robot, self.dynamics, 1.0 / condition.rate_hz)
+
+    def safety_filter(self, rate_hz: float) -> Any:
+        """The robot's SafetyFilter with control_period = the sensor period (cached)."""
+        if rate_hz not in self._filters:
+            from ltc_control.safety import SafetyConfig, SafetyFilter, load_safety_config
+
+            try:
+                base = load_safety_config(self.robot.name)
+            except Exception:  # no per-robot file yet: the documented defaults
+                base = SafetyConfig(robot=self.robot.name)
+            config = replace(base, control_period=1.0 / rate_hz)
+            config.validate()
+            self._filters[rate_hz] = SafetyFilter(self.robot, config, dynamics=self.dynamics)
+        return self._filters[rate_hz]
+
+    def run_episode(
+        self,
+        controller: Controller,
+        seed: int,
+        condition: Condition = NOMINAL,
+        label: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
+    ) -> tuple[EpisodeResult, EpisodeRecord]:
+        """One closed-loop episode; `label(q, v, target)` (e.g. the expert) fills record.label."""
+        cfg, robot = self.config, self.robot
+        rng = np.random.default_rng(seed)
+        sim = ArmSimulator(
+            robot,
+            SimConfig(
+                mass_spread=cfg.mass_spread,
+                q_noise_std=cfg.q_noise_std,
+                v_noise_std=cfg.v_noise_std,
+                seed=seed,
+            ),
+        )
+        offset = rng.uniform(-cfg.initial_offset, cfg.initial_offset, robot.dof)
+        q0 = np.clip(robot.home + offset, robot.limits.lower, robot.limits.upper)
+        sim.reset(q0, rng.uniform(-cfg.initial_speed, cfg.initial_speed, robot.dof))
+        schedule = TargetSchedule.random(
+            self.dynamics,
+            cfg.duration_s,
+            seed,
+            cfg.segment_s,
+            cfg.moving_fraction,
+            cfg.unreachable_fraction,
+        )
+        safety = self.safety_filter(condition.rate_hz) if cfg.use_filter else None
+        controller.reset()
+        record = EpisodeRecord()
+        errors, efforts = [], []
+        interventions = fallbacks = violations = 0
+        kinds = dict.fromkeys(VIOLATION_KINDS, 0)
+        times = sample_times(cfg.duration_s, condition.rate_hz, condition.jitter, seed)
+        for t in times:
+            sim.advance_to(t)
+            measured = sim.measure()
+            target = schedule.target_at(t)
+            nominal = controller.command(float(t), measured.q, measured.v, target)
+            applied = nominal
+            if safety is not None:
+                result = safety.filter(measured.q, measured.v, nominal)
+                applied = result.command
+                fallbacks += result.mode == "fallback"
+                interventions += bool(
+                    np.max(np.abs(applied - nominal)) > cfg.intervention_tolerance
+                )
+            applied = sim.apply(applied)
+            truth = sim.true_state()
+            broken = self._violated(truth, safety)
+            violations += bool(broken)
+            for kind in broken:
+                kinds[kind] += 1
+            gravity = self.dynamics.terms(truth.q, 0 * truth.q).gravity
+            efforts.append(np.sum((applied - gravity) ** 2))
+            if schedule.label_at(t) == "reachable":
+                errors.append(np.sum((truth.ee_position - target) ** 2))
+            record.t.append(float(t))
+            record.q.append(measured.q)
+            record.v.append(measured.v)
+            record.target.append(target)
+            record.ee_position.append(truth.ee_position)
+            if label is not None:
+                record.label.append(label(measured.q, measured.v, target))
+        result = EpisodeResult(
+            seed=seed,
+            tracking_rmse=float(np.sqrt(np.mean(errors))) if errors else 0.0,
+            success=self._success(schedule, record),
+            effort=float(np.sqrt(np.mean(efforts) / robot.dof)),
+            interventions=interventions,
+            fallbacks=fallbacks,
+            violations=violations,
+            violation_kinds=kinds,
+            steps=len(times),
+        )
+        return result, record
+
+    def _violated(self, truth: Any, safety: Any) -> list[str]:
+        """The kinds of limit the true state breaks (empty if none)."""
+        limits, cfg = self.robot.limits, self.config
+        outside = np.any(truth.q < limits.lower - cfg.position_tolerance) or np.any(
+            truth.q > limits.upper + cfg.position_tolerance
+        )
+        too_fast = np.any(np.abs(truth.v) > limits.velocity * (1.0 + cfg.velocity_tolerance))
+        force_max = safety.config.force_max if safety is not None else self._force_max()
+        pressing = np.linalg.norm(truth.contact_force) > force_max
+        return [
+            k for k, bad in zip(VIOLATION_KINDS, (outside, too_fast, pressing), strict=True) if bad
+        ]
+
+    def _force_max(self) -> float:
+        return self.safety_filter(100.0).config.force_max
+
+    def _success(self, schedule: TargetSchedule, record: EpisodeRecord) -> bool:
+        t = np.array(record.t)
+        ee, targets = np.array(record.ee_position), np.array(record.target)
+        ends = [s.start for s in schedule.segments[1:]] + [t[-1] + 1e-9]
+        for segment, end in zip(schedule.segments, ends, strict=True):
+            if segment.kind != "hold" or segment.label != "reachable":
+                continue
+            last = np.nonzero(t < end)[0]
+            if len(last) == 0:
+                continue
+            i = last[-1]
+            if np.linalg.norm(ee[i] - targets[i]) > self.config.success_radius:
+                return False
+        return True
+
+    def evaluate(
+        self,
+        make_controller: Callable[[Condition], Controller],
+        condition: Condition = NOMINAL,
+        progress: Callable[[], None] | None = None,
+    ) -> list[EpisodeResult]:
+        """Every episode of the config under `condition` with a fresh controller."""
+        controller = make_controller(condition)
+        results = []
+        for seed in self.episode_seeds():
+            results.append(self.run_episode(controller, seed, condition)[0])
+            if progress is not None:
+                progress()
+        return results
+
+
+def summarize(results: Sequence[EpisodeResult]) -> dict[str, float]:
+    """Means over episodes (median RMSE too), totals of counts."""
+    rmse = np.array([r.tracking_rmse for r in results])
+    return {
+        "episodes": len(results),
+        "tracking_rmse_mean": float(rmse.mean()),
+        "tracking_rmse_median": float(np.median(rmse)),
+        "success_rate": float(np.mean([r.success for r in results])),
+        "effort_mean": float(np.mean([r.effort for r in results])),
+        "interventions": int(sum(r.interventions for r in results)),
+        "intervention_rate": float(
+            sum(r.interventions for r in results) / max(1, sum(r.steps for r in results))
+        ),
+        "fallbacks": int(sum(r.fallbacks for r in results)),
+        "violations": int(sum(r.violations for r in results)),
+    } | {
+        f"violations_{kind}": int(sum(r.violation_kinds[kind] for r in results))
+        for kind in VIOLATION_KINDS
+    }
+
+
+def with_episodes(config: EvaluationConfig, episodes: int) -> EvaluationConfig:
+    return replace(config, episodes=episodes)

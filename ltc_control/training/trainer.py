@@ -1,0 +1,471 @@
+"""Train policies from a TrainConfig: data, behaviour cloning with truncated BPTT, DAgger, export.
+
+Promises:
+- `prepare_data` collects the simulated expert rollouts (domain randomization: targets, initial
+  states, masses, sensor noise, per-episode sensor rate and jitter) and reads the rosbag2
+  recordings, curates them (ltc_control.data.curate) and splits episodes into train/validation;
+  its report (counts, curation) goes into every model's JSON report.
+- `train_policy` is seeded (torch, numpy, batching, DAgger episodes) and runs with
+  `training.threads` torch threads: the same config on the same machine gives the same model.
+  It trains in normalized space on consecutive windows of whole episodes (the hidden state is
+  carried across windows, gradients are not), with the real elapsed times as timespans. DAgger
+  rounds roll the current learner out in closed loop (numpy runtime, PolicyController), label
+  every visited state with the expert and add those episodes to the training set.
+- The model file is written with `export.to_policy`; the JSON report and a PNG of the loss curves
+  go to `report_dir`. Training stops early at `time_budget_s` and the report says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ltc_control.robots import RobotDescription, load_robot_description
+from ltc_control.robots.dynamics import PinocchioDynamics
+from ltc_control.sim.rollouts import RolloutConfig, Trajectory, collect_rollouts
+from ltc_control.training.config import ModelSpec, TrainConfig, TrainingOptions, resolve
+from ltc_control.training.dataset import (
+    Episode,
+    EpisodeBatches,
+    Normalizer,
+    episode_from_trajectory,
+    signal_names,
+)
+from ltc_control.training.errors import TrainingDataError
+from ltc_control.training.evaluation import Condition, EvaluationConfig, Evaluator, summarize
+from ltc_control.training.export import to_policy
+from ltc_control.training.models import SequenceModel, build_model
+
+Progress = Callable[..., Any]  # tqdm-like factory: progress(total=..., desc=...)
+
+
+@dataclass
+class DataBundle:
+    train: list[Trajectory]
+    validation: list[Trajectory]
+    report: dict[str, Any]
+
+
+@dataclass
+class TrainResult:
+    name: str
+    model_path: Path
+    report_path: Path
+    plot_path: Path
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def _quiet(iterable: Any = None, **_: Any) -> Any:
+    """A no-op progress bar."""
+
+    class _Bar:
+        def update(self, *_: Any) -> None: ...
+        def set_postfix(self, *_: Any, **__: Any) -> None: ...
+        def close(self) -> None: ...
+
+    return _Bar() if iterable is None else iterable
+
+
+def prepare_data(
+    config: TrainConfig, robot: RobotDescription, progress: Progress = _quiet
+) -> DataBundle:
+    """Simulated rollouts + rosbag recordings, curated, split by episode (see module doc)."""
+    start = time.perf_counter()
+    trajectories = _simulated(config, robot, progress) + _recorded(config, robot)
+    if not trajectories:
+        raise TrainingDataError("no training data: simulated.episodes is 0 and no rosbags")
+    curated, curation = _curate(config, robot, trajectories)
+    rng = np.random.default_rng(config.seed)
+    order = rng.permutation(len(curated))
+    n_val = round(config.data.validation_fraction * len(curated))
+    if len(curated) - n_val < 1:
+        raise TrainingDataError(f"only {len(curated)} episodes after curation: none left to train")
+    validation = [curated[i] for i in order[:n_val]]
+    train = [curated[i] for i in order[n_val:]]
+    report = {
+        "simulated_episodes": config.data.simulated.episodes,
+        "rosbags": list(config.data.rosbags),
+        "episodes_before_curation": len(trajectories),
+        "episodes_train": len(train),
+        "episodes_validation": len(validation),
+        "samples_train": int(sum(len(t) for t in train)),
+        "curation": curation,
+        "seconds": time.perf_counter() - start,
+    }
+    return DataBundle(train=train, validation=validation, report=report)
+
+
+def _simulated(
+    config: TrainConfig, robot: RobotDescription, progress: Progress
+) -> list[Trajectory]:
+    sim = config.data.simulated
+    if sim.episodes == 0:
+        return []
+    rollout = RolloutConfig(
+        q_noise_std=sim.q_noise_std,
+        v_noise_std=sim.v_noise_std,
+        mass_spread=sim.mass_spread,
+        initial_offset=sim.initial_offset,
+        initial_speed=sim.initial_speed,
+        moving_fraction=sim.moving_fraction,
+        unreachable_fraction=sim.unreachable_fraction,
+    )
+    rng = np.random.default_rng(config.seed)
+    seeds = rng.integers(0, 2**31, sim.episodes)
+    rates = sim.rate_hz * (1.0 + sim.rate_spread * rng.uniform(-1.0, 1.0, sim.episodes))
+    bar = progress(total=sim.episodes, desc=f"{robot.name}: expert rollouts", unit="ep")
+    episodes = []
+    for seed, rate in zip(seeds, rates, strict=True):
+        episodes += collect_rollouts(
+            robot, 1, sim.duration_s, float(rate), sim.jitter, int(seed), rollout
+        )
+        bar.update(1)
+    bar.close()
+    return episodes
+
+
+def _recorded(config: TrainConfig, robot: RobotDescription) -> list[Trajectory]:
+    if not config.data.rosbags:
+        return []
+    from ltc_control.data import DataError, read_bag
+
+    trajectories = []
+    for bag in config.data.rosbags:
+        try:
+            trajectories += read_bag(resolve(bag), robot, allow_nonfinite=True)
+        except DataError as exc:
+            raise TrainingDataError(f"rosbag {bag}: {exc}") from exc
+    return trajectories
+
+
+def _curate(
+    config: TrainConfig, robot: RobotDescription, trajectories: list[Trajectory]
+) -> tuple[list[Trajectory], dict[str, Any]]:
+    from ltc_control.data import CurationConfig, DataError, curate
+
+    options = {"balance": None, "seed": config.seed} | dict(config.data.curation)
+    try:
+        curated, report = curate(trajectories, robot, CurationConfig(**options))
+    except (DataError, TypeError) as exc:
+        raise TrainingDataError(f"curation (data.curation={options}) failed: {exc}") from exc
+    if not curated:
+        raise TrainingDataError("curation dropped every episode")
+    return curated, _plain(dataclasses.asdict(report)) | {"summary": report.summary()}
+
+
+class Trainer:
+    """Trains the models of one TrainConfig on one DataBundle."""
+
+    def __init__(self, config: TrainConfig, data: DataBundle, progress: Progress = _quiet) -> None:
+        self.config = config
+        self.robot = load_robot_description(config.robot)
+        self.dynamics = PinocchioDynamics(self.robot)
+        self.data = data
+        self.progress = progress
+        self.nominal_dt = 1.0 / config.data.simulated.rate_hz
+        self.names = signal_names(self.robot.joint_names)
+        train = [self.episode(t) for t in data.train]
+        self.normalizer = Normalizer.fit(train)
+        self.train_episodes = [self.normalizer.normalize(e) for e in train]
+        self.validation_episodes = [
+            self.normalizer.normalize(self.episode(t)) for t in data.validation
+        ]
+
+    def episode(self, trajectory: Trajectory) -> Episode:
+        return episode_from_trajectory(trajectory, self.gravity, self.nominal_dt)
+
+    def gravity(self, q: np.ndarray) -> np.ndarray:
+        return self.dynamics.terms(q, np.zeros_like(q)).gravity
+
+    def train(self, spec: ModelSpec) -> TrainResult:
+        import torch
+
+        options = self.config.options_for(spec)
+        torch.set_num_threads(options.threads)
+        torch.manual_seed(self.config.seed)
+        started = time.perf_counter()
+        n_in, n_out = len(self.names[0]), len(self.names[2])
+        model = build_model(spec.kind, n_in, n_out, **spec.model_options(n_out))
+        run = _Run(model, options, self.config, started, self.progress, spec.name)
+        episodes = list(self.train_episodes)
+        run.fit(episodes, self.validation_episodes, options.epochs, phase="bc")
+        dagger = []
+        for round_index in range(self.config.dagger.rounds):
+            if run.out_of_time():
+                break
+            new, summary = self.dagger_round(model, spec, round_index)
+            episodes += new
+            dagger.append(summary | {"episodes_added": len(new)})
+            run.fit(
+                episodes,
+                self.validation_episodes,
+                self.config.dagger.epochs,
+                phase=f"dagger{round_index + 1}",
+            )
+        return self.finish(spec, model, run, dagger, time.perf_counter() - started)
+
+    def dagger_round(
+        self, model: SequenceModel, spec: ModelSpec, round_index: int
+    ) -> tuple[list[Episode], dict[str, Any]]:
+        """Roll out the learner (no safety filter), label visited states with the expert."""
+        sim = self.config.data.simulated
+        policy = to_policy(model, self.normalizer, self.names, f"{spec.name}-dagger")
+        evaluator = Evaluator(
+            self.robot,
+            EvaluationConfig(
+                episodes=self.config.dagger.episodes,
+                duration_s=sim.duration_s,
+                seed=self.config.seed * 7919 + 101 * (round_index + 1),
+                q_noise_std=sim.q_noise_std,
+                v_noise_std=sim.v_noise_std,
+                mass_spread=sim.mass_spread,
+                initial_offset=sim.initial_offset,
+                moving_fraction=sim.moving_fraction,
+                unreachable_fraction=sim.unreachable_fraction,
+                use_filter=False,
+            ),
+        )
+        condition = Condition("dagger", sim.rate_hz, sim.jitter)
+        controller = evaluator.learned_controller(policy, condition)
+        bar = self.progress(
+            total=len(evaluator.episode_seeds()),
+            desc=f"{spec.name}: DAgger {round_index + 1}",
+            unit="ep",
+        )
+        results, episodes = [], []
+        for seed in evaluator.episode_seeds():
+            result, record = evaluator.run_episode(
+                controller, seed, condition, label=evaluator.expert.torque
+            )
+            results.append(result)
+            trajectory = record.trajectory(
+                self.robot, {"dagger_round": round_index + 1, "seed": seed}
+            )
+            episodes.append(self.normalizer.normalize(self.episode(trajectory)))
+            bar.update(1)
+        bar.close()
+        return episodes, {"round": round_index + 1, "learner": summarize(results)}
+
+    def finish(
+        self, spec: ModelSpec, model: SequenceModel, run: _Run, dagger: list, seconds: float
+    ) -> TrainResult:
+        model_path = resolve(spec.output)
+        model_path.parent.mkdir(parents=True, exist_ok=True)
+        report_dir = resolve(self.config.report_dir)
+        report_dir.mkdir(parents=True, exist_ok=True)
+        description = (
+            f"{spec.kind} {spec.units} neurons, trained by ltc-control train on {self.robot.name} "
+            f"expert rollouts (seed {self.config.seed})"
+        )
+        to_policy(model, self.normalizer, self.names, spec.name, description, path=model_path)
+        plot_path = report_dir / f"{spec.name}_loss.png"
+        plot_losses(run.history, plot_path, spec.name)
+        report = {
+            "name": spec.name,
+            "robot": self.robot.name,
+            "model": dataclasses.asdict(spec),
+            "parameters": int(sum(p.numel() for p in model.parameters())),
+            "training": dataclasses.asdict(self.config.options_for(spec)),
+            "dagger": dagger,
+            "seed": self.config.seed,
+            "data": self.data.report,
+            "normalization": {
+                k: np.asarray(v).tolist() for k, v in dataclasses.asdict(self.normalizer).items()
+            },
+            "history": run.history,
+            "final_train_loss": run.history["train_loss"][-1]
+            if run.history["train_loss"]
+            else None,
+            "final_validation_loss": run.history["validation_loss"][-1]
+            if run.history["validation_loss"]
+            else None,
+            "stopped_early": run.stopped_early,
+            "seconds": seconds,
+            "model_file": str(model_path),
+            "loss_plot": str(plot_path),
+            "input_names": self.names[0],
+            "output_names": self.names[2],
+            "host": {"python": platform.python_version(), "machine": platform.machine()},
+        }
+        report_path = report_dir / f"{spec.name}.json"
+        report_path.write_text(json.dumps(_plain(report), indent=1))
+        return TrainResult(spec.name, model_path, report_path, plot_path, report)
+
+
+class _Run:
+    """Optimizer, cosine learning-rate schedule, history and time budget of one model."""
+
+    def __init__(
+        self,
+        model: SequenceModel,
+        options: TrainingOptions,
+        config: TrainConfig,
+        started: float,
+        progress: Progress,
+        name: str,
+    ) -> None:
+        import torch
+
+        self.torch = torch
+        self.model = model
+        self.options = options
+        self.seed = config.seed
+        self.total_epochs = options.epochs + config.dagger.rounds * config.dagger.epochs
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=options.learning_rate)
+        self.deadline = started + options.time_budget_s
+        self.progress = progress
+        self.name = name
+        self.epoch = 0
+        self.stopped_early = False
+        self.history: dict[str, list] = {
+            "epoch": [],
+            "phase": [],
+            "train_loss": [],
+            "validation_loss": [],
+            "learning_rate": [],
+            "seconds": [],
+        }
+        self._started = started
+
+    def out_of_time(self) -> bool:
+        return time.perf_counter() > self.deadline
+
+    def learning_rate(self) -> float:
+        o = self.options
+        fraction = min(1.0, self.epoch / max(1, self.total_epochs - 1))
+        return o.min_learning_rate + 0.5 * (o.learning_rate - o.min_learning_rate) * (
+            1.0 + math.cos(math.pi * fraction)
+        )
+
+    def fit(
+        self, episodes: list[Episode], validation: list[Episode], epochs: int, phase: str
+    ) -> None:
+        window = max(1, round(self.options.window_s * _median_rate(episodes)))
+        batches = EpisodeBatches(episodes, self.options.batch_size, window, self.seed + self.epoch)
+        bar = self.progress(total=epochs, desc=f"{self.name}: {phase}", unit="epoch")
+        for _ in range(epochs):
+            if self.out_of_time():
+                self.stopped_early = True
+                break
+            lr = self.learning_rate()
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            train_loss = self._epoch(batches)
+            validation_loss = self.validation_loss(validation)
+            for key, value in zip(
+                ("epoch", "phase", "train_loss", "validation_loss", "learning_rate", "seconds"),
+                (
+                    self.epoch,
+                    phase,
+                    train_loss,
+                    validation_loss,
+                    lr,
+                    time.perf_counter() - self._started,
+                ),
+                strict=True,
+            ):
+                self.history[key].append(value)
+            bar.update(1)
+            bar.set_postfix(train=f"{train_loss:.4f}", val=f"{validation_loss:.4f}")
+            self.epoch += 1
+        bar.close()
+
+    def _epoch(self, batches: EpisodeBatches) -> float:
+        torch, model = self.torch, self.model
+        model.train()
+        losses, weights = [], []
+        for chunks in batches:
+            state = None
+            for x, y, dt in chunks:
+                prediction, state = model(_tensor(x), _tensor(dt), state)
+                loss = torch.mean((prediction - _tensor(y)) ** 2)
+                self.optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), self.options.grad_clip)
+                self.optimizer.step()
+                state = model.detach(state)
+                losses.append(loss.item())
+                weights.append(x.shape[0] * x.shape[1])
+        return float(np.average(losses, weights=weights))
+
+    def validation_loss(self, validation: list[Episode]) -> float:
+        if not validation:
+            return float("nan")
+        torch = self.torch
+        length = min(len(e) for e in validation)
+        x = _tensor(np.stack([e.inputs[:length] for e in validation]))
+        y = _tensor(np.stack([e.outputs[:length] for e in validation]))
+        dt = _tensor(np.stack([e.dt[:length] for e in validation]))
+        self.model.eval()
+        with torch.no_grad():
+            prediction, _ = self.model(x, dt)
+        return float(torch.mean((prediction - y) ** 2))
+
+
+def _median_rate(episodes: list[Episode]) -> float:
+    return 1.0 / float(np.median(np.concatenate([e.dt[1:] for e in episodes])))
+
+
+def _tensor(array: np.ndarray) -> Any:
+    import torch
+
+    return torch.as_tensor(np.asarray(array), dtype=torch.float32)
+
+
+def plot_losses(history: dict[str, list], path: Path, title: str) -> Path:
+    """Train and validation loss per epoch (log scale), DAgger rounds marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(7, 4))
+    axis.plot(history["epoch"], history["train_loss"], label="train")
+    axis.plot(history["epoch"], history["validation_loss"], label="validation")
+    phases = history["phase"]
+    for i in range(1, len(phases)):
+        if phases[i] != phases[i - 1]:
+            axis.axvline(history["epoch"][i], color="grey", linestyle=":", linewidth=1)
+    axis.set_yscale("log")
+    axis.set_xlabel("epoch")
+    axis.set_ylabel("MSE (normalized effort over gravity)")
+    axis.set_title(title)
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+def run_training(
+    config: TrainConfig, progress: Progress = _quiet
+) -> tuple[DataBundle, list[TrainResult]]:
+    """Prepare the data once, then train (and write) every model of the config."""
+    robot = load_robot_description(config.robot)
+    data = prepare_data(config, robot, progress)
+    trainer = Trainer(config, data, progress)
+    return data, [trainer.train(spec) for spec in config.models]
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready copy (numpy arrays and scalars to lists and floats, NaN to None)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return _plain(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
