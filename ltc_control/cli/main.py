@@ -19,6 +19,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "run a launch file's nodes in one process (no ros2 launch)",
     ),
     "urdf": ("ltc_control.cli.urdf", "print a robot's URDF with ros2_control tags"),
+    "explain": ("ltc_control.cli.explain", "explain a policy: activity, tau, saliency, trees"),
+    "export": ("ltc_control.cli.export", "export a policy step to ONNX, checked with onnxruntime"),
     "train": ("ltc_control.cli.train", "train policies from config/train_<robot>.yaml"),
 }
 
