@@ -52,9 +52,12 @@ build_messages() {
 }
 
 install_package() {
-  if stamp_ok package setup.py setup.cfg; then return; fi
+  if stamp_ok package setup.py setup.cfg tools/dev.sh; then return; fi
   echo "[dev] installing ltc_control (editable)"
-  "$VENV/bin/pip" install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
+  # compat mode: the checkout goes on sys.path through a .pth (no import hook), so a sourced colcon
+  # install (PYTHONPATH) takes precedence over it, as it should.
+  "$VENV/bin/pip" install --disable-pip-version-check -q --no-deps --no-build-isolation \
+    --config-settings editable_mode=compat -e .
   stamp_commit package
 }
 
