@@ -16,27 +16,32 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from ncps.torch import CfC, LTC
+from ncps.torch import LTC, CfC
 from ncps.wirings import AutoNCP
 
 from ltc_control.runtime import from_ncps
 
 STEPS = 3000
 WARMUP = 200
+CHUNK = 100
 INPUTS, UNITS, OUTPUTS = 8, 19, 2
 DT = 0.02
 
 
-def _time_steps(step: Callable[[np.ndarray], object], xs: np.ndarray) -> np.ndarray:
-    """Wall time of each call, in microseconds, after a warm-up."""
-    for x in xs[:WARMUP]:
-        step(x)
-    times = np.empty(len(xs) - WARMUP)
-    for i, x in enumerate(xs[WARMUP:]):
-        start = time.perf_counter()
-        step(x)
-        times[i] = time.perf_counter() - start
-    return times * 1e6
+def _time_interleaved(steppers: list[Callable[[int], object]], xs: np.ndarray) -> list[np.ndarray]:
+    """Wall time of each call in microseconds, per stepper. The steppers take turns in chunks
+    so that both see the same (shared, noisy) machine load."""
+    for step in steppers:
+        for x in xs[:WARMUP]:
+            step(x)
+    times = [np.empty(len(xs) - WARMUP) for _ in steppers]
+    for chunk in range(WARMUP, len(xs), CHUNK):
+        for step, record in zip(steppers, times, strict=True):
+            for i in range(chunk, min(chunk + CHUNK, len(xs))):
+                start = time.perf_counter()
+                step(xs[i])
+                record[i - WARMUP] = time.perf_counter() - start
+    return [record * 1e6 for record in times]
 
 
 def _ncps_stepper(module: torch.nn.Module) -> Callable[[np.ndarray], object]:
@@ -54,12 +59,19 @@ def _ncps_stepper(module: torch.nn.Module) -> Callable[[np.ndarray], object]:
 def _compare(name: str, module: torch.nn.Module, xs: np.ndarray) -> dict[str, float]:
     module.eval()
     policy = from_ncps(module, dtype="float64")
-    ncps_times = _time_steps(_ncps_stepper(module), xs.astype(np.float32))
-    ours_times = _time_steps(lambda x: policy.step(x, DT), xs)
+    xs32 = xs.astype(np.float32)
+    ncps_step = _ncps_stepper(module)
+    ncps_times, ours_times = _time_interleaved(
+        [lambda i: ncps_step(xs32[i]), lambda i: policy.step(xs[i], DT)], np.arange(len(xs))
+    )
     ratio = np.median(ncps_times) / np.median(ours_times)
     for who, times in (("ncps 1.0.1 (torch)", ncps_times), ("ltc_control.runtime", ours_times)):
         print(f"{name:<16} {who:<22} {np.median(times):>10.1f} {np.percentile(times, 99):>10.1f}")
-    return {"ncps": float(np.median(ncps_times)), "ours": float(np.median(ours_times)), "ratio": ratio}
+    return {
+        "ncps": float(np.median(ncps_times)),
+        "ours": float(np.median(ours_times)),
+        "ratio": ratio,
+    }
 
 
 def main() -> None:

@@ -12,8 +12,9 @@ ff1/ff2, as ncps does. `WiredCfCRuntime` runs one such layer per wiring layer (N
 command, motor), each fed by the previous layer's new state; its state is the layers' states
 concatenated in layer order and its output is the last layer's state.
 
-Shapes: inputs (batch, input_size), state (batch, hidden), elapsed (batch, 1) seconds or a
-scalar. Weights are fused and transposed once in the constructor.
+Cells step one sample: inputs (input_size,), state (hidden,), elapsed seconds > 0 (a float);
+batches are loops over samples (`LiquidPolicy`), so per-sample elapsed times are exact. Weights
+are fused, masked and transposed once in the constructor.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ltc_control.runtime.activations import backbone_activation
-from ltc_control.runtime.batch import per_sample
 from ltc_control.runtime.errors import ParameterError
 from ltc_control.runtime.parameters import require, strip_prefix
 from ltc_control.runtime.wirings import Wiring
@@ -117,22 +117,22 @@ class CfCRuntime:
         return self._heads_weight, self._heads_bias
 
     def step(
-        self, inputs: np.ndarray, hx: np.ndarray, elapsed: np.ndarray | float
+        self, inputs: np.ndarray, hx: np.ndarray, elapsed: float
     ) -> tuple[np.ndarray, np.ndarray]:
-        """One step: returns (output, new_state); both are the new hidden state."""
-        x = np.concatenate([inputs, hx], axis=1)
+        """One sample, one step: returns (output, new_state), both the new hidden state."""
+        x = np.concatenate([inputs, hx])
         for weight, bias in self._backbone:
             x = self._activation(x @ weight + bias)
         z = x @ self._heads_weight + self._heads_bias
         h = self.hidden_size
         if self.mode == "pure":
-            ff1, a, w_tau = z, self._raw["A"], self._raw["w_tau"]
+            ff1, a, w_tau = z, self._raw["A"][0], self._raw["w_tau"][0]
             new_hidden = -a * np.exp(-elapsed * (np.abs(w_tau) + np.abs(ff1))) * ff1 + a
             return new_hidden, new_hidden
-        ff1 = np.tanh(z[:, :h])
-        ff2 = np.tanh(z[:, h : 2 * h])
+        ff1 = np.tanh(z[:h])
+        ff2 = np.tanh(z[h : 2 * h])
         # Halved time heads: 0.5 + 0.5 tanh(.) == sigmoid(time_a * dt + time_b).
-        t_interp = 0.5 + 0.5 * np.tanh(z[:, 2 * h : 3 * h] * elapsed + z[:, 3 * h :])
+        t_interp = 0.5 + 0.5 * np.tanh(z[2 * h : 3 * h] * elapsed + z[3 * h :])
         if self.mode == "no_gate":
             new_hidden = ff1 + t_interp * ff2
         else:
@@ -207,10 +207,11 @@ class WiredCfCRuntime:
         return {"mode": self.mode}
 
     def step(
-        self, inputs: np.ndarray, hx: np.ndarray, elapsed: np.ndarray | float
+        self, inputs: np.ndarray, hx: np.ndarray, elapsed: float
     ) -> tuple[np.ndarray, np.ndarray]:
-        new_state = per_sample(self._solve, inputs, hx, elapsed)
-        return new_state[:, self.state_size - self.output_size :], new_state
+        """One sample, one step: returns (last layer's new state, new state)."""
+        new_state = self._solve(inputs, hx, elapsed)
+        return new_state[self.state_size - self.output_size :], new_state
 
 
 class _GatedLayer:

@@ -2,7 +2,7 @@
 
 With `mixed_memory=True`, ncps runs this LSTM on the raw inputs before each liquid step and hands
 its output state to the liquid cell as the hidden state (Lechner & Hasani 2020, "mixed memory").
-Shapes: inputs (batch, input_size), h and c (batch, hidden_size). Gate order in the fused
+Shapes (one sample): inputs (input_size,), h and c (hidden_size,). Gate order in the fused
 weights is ncps': [input activation, input gate, forget gate (+1 bias), output gate].
 """
 
@@ -41,7 +41,7 @@ class LSTMRuntime:
         self, inputs: np.ndarray, h: np.ndarray, c: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         z = inputs @ self._input_weight_t + self._bias + h @ self._recurrent_weight_t
-        i, ig, fg, og = np.split(z, 4, axis=1)
+        i, ig, fg, og = np.split(z, 4)
         new_c = c * sigmoid(fg + 1.0) + np.tanh(i) * sigmoid(ig)
         new_h = np.tanh(new_c) * sigmoid(og)
         return new_h, new_c

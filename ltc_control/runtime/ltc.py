@@ -11,8 +11,8 @@ masked by the wiring. Positivity of w, sensory_w, cm, gleak follows ncps: implic
 (ncps' `LTC` default) apply softplus in the forward pass; explicit constraints are the clipping
 ncps applies after each optimizer step (`apply_weight_constraints`), applied here once at load.
 
-Shapes: inputs (batch, input_dim), state (batch, units), elapsed (batch, 1) seconds, outputs
-(batch, output_dim) = mapped motor neurons (ids 0..output_dim-1). All precomputation (masking,
+Shapes (one sample per step; batches loop over samples): inputs (input_dim,), state (units,),
+elapsed seconds > 0, outputs (output_dim,) = mapped motor neurons (ids 0..output_dim-1). All precomputation (masking,
 softplus, sigmoid rescaling) happens in the constructor; `step` only does the per-step algebra.
 """
 
@@ -23,7 +23,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ltc_control.runtime.activations import softplus
-from ltc_control.runtime.batch import per_sample
 from ltc_control.runtime.errors import ParameterError
 from ltc_control.runtime.parameters import require
 from ltc_control.runtime.wirings import Wiring
@@ -229,9 +228,9 @@ class LTCRuntime:
 
     # --- forward ------------------------------------------------------------------------------
     def step(
-        self, inputs: np.ndarray, state: np.ndarray, elapsed: np.ndarray | float
+        self, inputs: np.ndarray, state: np.ndarray, elapsed: float
     ) -> tuple[np.ndarray, np.ndarray]:
-        """One step: inputs (B, n), state (B, units), elapsed seconds (B, 1) or scalar."""
-        next_state = per_sample(self._solve, inputs, state, elapsed)
-        outputs = next_state[:, : self.output_size] * self._output_w + self._output_b
+        """One sample, one step: inputs (n,), state (units,), elapsed seconds > 0."""
+        next_state = self._solve(inputs, state, elapsed)
+        outputs = next_state[: self.output_size] * self._output_w + self._output_b
         return outputs, next_state

@@ -59,9 +59,9 @@ class LiquidNetwork:
         return self.lstm is not None
 
     def step(
-        self, inputs: np.ndarray, h: np.ndarray, c: np.ndarray | None, elapsed: Any
+        self, inputs: np.ndarray, h: np.ndarray, c: np.ndarray | None, elapsed: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Model-space step: inputs (B, n), h/c (B, units), elapsed (B, 1) or scalar seconds."""
+        """Model-space step of one sample: inputs (n,), h/c (units,), elapsed seconds > 0."""
         if self.lstm is not None:
             h, c = self.lstm.step(inputs, h, c)
         outputs, h = self.cell.step(inputs, h, elapsed)

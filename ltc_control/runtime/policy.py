@@ -132,25 +132,26 @@ class LiquidPolicy:
     # --- state --------------------------------------------------------------------------------
     @property
     def batch_size(self) -> int:
-        return self._h.shape[0]
+        return len(self._h)
 
     @property
     def state(self) -> np.ndarray:
         """Hidden state, (batch, units), model space; a copy."""
-        return self._h.copy()
+        return np.stack(self._h)
 
     @property
     def memory_state(self) -> np.ndarray | None:
         """Mixed-memory LSTM cell state (batch, units), or None without mixed memory."""
-        return None if self._c is None else self._c.copy()
+        return np.stack(self._c) if self.network.mixed_memory else None
 
     def reset(self, batch_size: int = 1) -> None:
         """Zero the state (and LSTM memory) for `batch_size` parallel sequences."""
         if int(batch_size) < 1:
             raise RuntimeInputError(f"batch_size must be >= 1, got {batch_size}")
-        shape = (int(batch_size), self.network.state_size)
-        self._h = np.zeros(shape, dtype=self.dtype)
-        self._c = np.zeros(shape, dtype=self.dtype) if self.network.mixed_memory else None
+        zeros = np.zeros(self.network.state_size, dtype=self.dtype)
+        # One state vector per sample: the cells step single samples (see `_advance`).
+        self._h = [zeros.copy() for _ in range(int(batch_size))]
+        self._c = [zeros.copy() if self.network.mixed_memory else None for _ in self._h]
 
     # --- stepping -----------------------------------------------------------------------------
     def step(self, x: Any, dt: Any) -> np.ndarray:
@@ -158,13 +159,11 @@ class LiquidPolicy:
         inputs = self._checked_inputs(x)
         norm = self.normalization
         outputs = self._advance((inputs - norm.input_mean) / norm.input_std, dt)
-        outputs = outputs * norm.output_std + norm.output_mean
-        return outputs[0] if np.ndim(x) == 1 else outputs
+        return outputs * norm.output_std + norm.output_mean
 
     def step_normalized(self, z: Any, dt: Any) -> np.ndarray:
         """The network alone (model space in and out), advancing the same state as `step`."""
-        outputs = self._advance(self._checked_inputs(z), dt)
-        return outputs[0] if np.ndim(z) == 1 else outputs
+        return self._advance(self._checked_inputs(z), dt)
 
     def run_sequence(self, xs: Any, dts: Any) -> np.ndarray:
         """Step through xs (T, n_in) or (T, batch, n_in) with dts scalar, (T,) or (T, batch),
@@ -183,36 +182,48 @@ class LiquidPolicy:
         return np.stack([self.step(x, dt) for x, dt in zip(xs, dts, strict=True)])
 
     def _advance(self, inputs: np.ndarray, dt: Any) -> np.ndarray:
+        """Checked model-space inputs (n_in,) or (batch, n_in) -> model-space outputs. A batch
+        is a loop over samples, each with its own elapsed time (exact per-sample timespans)."""
         elapsed = self._checked_elapsed(dt)
-        outputs, self._h, self._c = self.network.step(inputs, self._h, self._c, elapsed)
-        return outputs
+        step, h, c = self.network.step, self._h, self._c
+        if inputs.ndim == 1:
+            outputs, h[0], c[0] = step(inputs, h[0], c[0], elapsed)
+            return outputs
+        times = elapsed if isinstance(elapsed, list) else [elapsed] * len(h)
+        rows = []
+        for b, (x, t) in enumerate(zip(inputs, times, strict=True)):
+            outputs, h[b], c[b] = step(x, h[b], c[b], t)
+            rows.append(outputs)
+        return np.stack(rows)
 
     def _checked_inputs(self, x: Any) -> np.ndarray:
+        """Inputs in the model dtype: (n_in,) for a single vector at batch 1, else (batch, n_in)."""
         try:
             inputs = np.asarray(x, dtype=self.dtype)
         except (TypeError, ValueError) as exc:
             raise RuntimeInputError(f"inputs are not numeric: {exc}") from exc
-        n = self.network.input_size
-        if inputs.ndim == 1:
-            inputs = inputs[None, :]
-        if inputs.ndim != 2 or inputs.shape != (self.batch_size, n):
+        batch, n = len(self._h), self.network.input_size
+        if (inputs.shape != (n,) or batch != 1) and inputs.shape != (batch, n):
             raise RuntimeInputError(
                 f"inputs have shape {np.shape(x)}; this policy takes ({n},) "
-                f"or ({self.batch_size}, {n}) [{', '.join(self.input_names)}]"
-                + ("" if self.batch_size == 1 else "; call reset(batch_size) to change batch")
+                f"or ({batch}, {n}) [{', '.join(self.input_names)}]"
+                + ("" if batch == 1 else "; call reset(batch_size) to change batch")
             )
-        if not np.isfinite(inputs).all():
-            bad = sorted({self.input_names[j] for j in np.argwhere(~np.isfinite(inputs))[:, 1]})
+        flat = inputs.reshape(-1) if inputs.ndim > 1 else inputs
+        # One dot product catches NaN/Inf cheaply; only its overflow needs the full check.
+        if not math.isfinite(flat.dot(flat)) and not np.isfinite(flat).all():
+            bad = sorted({self.input_names[j % n] for j in np.flatnonzero(~np.isfinite(flat))})
             raise RuntimeInputError(f"inputs contain NaN or Inf in {bad}")
         return inputs
 
-    def _checked_elapsed(self, dt: Any) -> Any:
-        if isinstance(dt, float | int) and not isinstance(dt, bool):
+    def _checked_elapsed(self, dt: Any) -> float | list[float]:
+        """dt as seconds: one float for all samples, or a list with one per sample."""
+        if type(dt) is float or (isinstance(dt, float | int) and not isinstance(dt, bool)):
             if not (dt > 0 and math.isfinite(dt)):
                 raise RuntimeInputError(f"dt must be a finite time > 0 s, got {dt}")
             return float(dt)
         try:
-            elapsed = np.asarray(dt, dtype=self.dtype)
+            elapsed = np.asarray(dt, dtype=float)
         except (TypeError, ValueError) as exc:
             raise RuntimeInputError(f"dt is not numeric: {exc}") from exc
         if elapsed.ndim == 0:
@@ -224,7 +235,7 @@ class LiquidPolicy:
             )
         if not (np.isfinite(elapsed).all() and (elapsed > 0).all()):
             raise RuntimeInputError(f"every dt must be a finite time > 0 s, got {elapsed}")
-        return elapsed[:, None]
+        return elapsed.tolist()
 
 
 def _names(what: str, names: Sequence[str], size: int) -> list[str]:
