@@ -84,7 +84,7 @@ class PolicyNode(Node):
 
     def _on_target(self, msg: PointStamped) -> None:
         if not self.controller.set_target([msg.point.x, msg.point.y, msg.point.z]):
-            self.get_logger().warn("non-finite target refused", throttle_duration_sec=1.0)
+            self.get_logger().warning("non-finite target refused", throttle_duration_sec=1.0)
 
     def _on_joint_state(self, msg: JointState) -> None:
         with self.timer:
@@ -93,7 +93,7 @@ class PolicyNode(Node):
                 msg.name, msg.position, msg.velocity, to_seconds(msg.header.stamp), now
             )
             if step is None:
-                self.get_logger().warn(
+                self.get_logger().warning(
                     f"joint state refused: {dict(self.controller.rejections)}",
                     throttle_duration_sec=1.0,
                 )

@@ -156,7 +156,7 @@ class SafetyFilterNode(LifecycleNode):
 
     def _reject(self, message: str) -> None:
         self.rejected += 1
-        self.get_logger().warn(
+        self.get_logger().warning(
             f"{message} ({self.rejected} rejected so far)", throttle_duration_sec=1.0
         )
 
@@ -182,7 +182,7 @@ class SafetyFilterNode(LifecycleNode):
         self.status_pub.publish(status)
         self.last_status = status
         if result.mode != "filtered":
-            self.get_logger().warn(f"fallback: {result.reason}", throttle_duration_sec=1.0)
+            self.get_logger().warning(f"fallback: {result.reason}", throttle_duration_sec=1.0)
 
     def _status_base(self, nominal: np.ndarray, command: np.ndarray) -> SafetyStatus:
         counters = self.filter.counters

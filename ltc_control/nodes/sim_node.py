@@ -111,7 +111,7 @@ class SimNode(Node):
             self.sim.apply(np.asarray(msg.data, dtype=float))
         except SimulatorError as exc:
             self.rejected_commands += 1
-            self.get_logger().warn(
+            self.get_logger().warning(
                 f"command refused ({self.rejected_commands} so far): {exc}",
                 throttle_duration_sec=1.0,
             )

@@ -3,6 +3,9 @@ is used, the watchdog brakes when the policy dies, and bad parameters are refuse
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -56,26 +59,57 @@ def test_data_flows_end_to_end_on_sim_time(
         node.destroy_node()
 
 
-def test_watchdog_brakes_when_the_policy_dies(
-    ros_context, untrained_panda_policy: Path, spin_until
+def test_watchdog_brakes_when_the_policy_process_dies(
+    ros_context, untrained_panda_policy: Path, spin_until, tmp_path: Path
 ) -> None:
-    nodes, executor = bring_up(ros_context, untrained_panda_policy)
-    sim, recorder = nodes["sim"], nodes["recorder"]
-    assert spin_until(executor, lambda: sim.sim.time >= 0.5, timeout=60.0)
-    executor.remove_node(nodes["policy"])
-    nodes.pop("policy").destroy_node()
-    modes = recorder.recording.mode
-    seen = len(modes)
-    assert spin_until(executor, lambda: SafetyStatus.MODE_WATCHDOG in modes[seen:], timeout=30.0), (
-        "no watchdog braking after the policy died"
+    """The policy runs in its own process (as under ros2 launch) and is killed mid-run."""
+    from ltc_control.nodes.bringup import build_nodes, ros_arguments
+    from ltc_control.nodes.launch_xml import read_launch_file
+    from ltc_control.nodes.recorder import RecorderNode
+    from ltc_control.nodes.spin import make_executor
+
+    arguments = {"robot": "panda", "model_file": str(untrained_panda_policy)}
+    launch = read_launch_file(SIM_LAUNCH, arguments)
+    policy_entry = next(n for n in launch.nodes if n.executable == "policy_node")
+    policy_process = subprocess.Popen(
+        [str(Path(sys.prefix) / "bin" / "policy_node"), *ros_arguments(policy_entry, tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    # Braking commands keep the sim moving (lockstep) and stay in the torque box.
-    assert spin_until(executor, lambda: sim.sim.time >= 1.5, timeout=60.0)
-    effort = load_robot_description("panda").limits.effort
-    assert np.all(np.abs(np.array(recorder.recording.safe)) <= effort + 1e-9)
-    assert nodes["safety_filter"].watchdog.fired >= 1
-    for node in nodes.values():
-        node.destroy_node()
+    try:
+        local = [
+            n
+            for n in build_nodes(SIM_LAUNCH, arguments, ros_context).nodes
+            if n.get_name() != "policy"
+        ]
+        recorder = RecorderNode(
+            context=ros_context,
+            cli_args=["--ros-args", "-r", "commands:=/effort_controller/commands"],
+            use_global_arguments=False,
+        )
+        executor = make_executor(ros_context)
+        for node in [*local, recorder]:
+            executor.add_node(node)
+        sim = next(n for n in local if n.get_name() == "sim")
+        modes = recorder.recording.mode
+        assert spin_until(executor, lambda: modes.count(SafetyStatus.MODE_FILTERED) >= 50, 60.0), (
+            "the policy process never drove the loop"
+        )
+        policy_process.send_signal(signal.SIGKILL)
+        policy_process.wait(timeout=10)
+        seen = len(modes)
+        assert spin_until(executor, lambda: SafetyStatus.MODE_WATCHDOG in modes[seen:], 30.0)
+        # Braking commands keep the lockstep sim moving and stay in the torque box.
+        resumed = sim.sim.time
+        assert spin_until(executor, lambda: sim.sim.time >= resumed + 0.5, 60.0)
+        effort = load_robot_description("panda").limits.effort
+        assert np.all(np.abs(np.array(recorder.recording.safe)) <= effort + 1e-9)
+        safety = next(n for n in local if n.get_name() == "safety_filter")
+        assert safety.watchdog.fired >= 1
+        for node in [*local, recorder]:
+            node.destroy_node()
+    finally:
+        policy_process.kill()
 
 
 @pytest.mark.parametrize(
