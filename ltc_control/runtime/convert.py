@@ -98,39 +98,15 @@ def wiring_from_ncps(ncps_wiring: Any) -> Wiring:
     )
 
 
-def from_ncps(
-    module: Any,
-    *,
-    input_names: Sequence[str] | None = None,
-    output_names: Sequence[str] | None = None,
-    input_units: Sequence[str] | None = None,
-    output_units: Sequence[str] | None = None,
-    normalization: Normalization | None = None,
-    model_id: str = "unnamed",
-    description: str = "",
-    dtype: Any = None,
-    path: str | Path | None = None,
-) -> LiquidPolicy:
-    """A policy computing exactly what `module` (ncps LTC or CfC) computes; saved to `path` if
-    given. Names default to "in_<i>"/"out_<i>"; dtype defaults to the module's."""
+def from_ncps(module: Any, **options: Any) -> LiquidPolicy:
+    """A policy computing exactly what `module` (an ncps LTC or CfC) computes. `options` are
+    those of `from_state_dict` (names, units, normalization, model_id, description, dtype,
+    path); dtype defaults to the module's."""
     from ncps.torch import LTC, CfC  # lazy: the runtime itself never needs torch
 
     if not isinstance(module, LTC | CfC):
         raise ConversionError(f"expected ncps.torch.LTC or ncps.torch.CfC, got {type(module)}")
-    config = _network_config(module, LTC)
-    return from_state_dict(
-        module.state_dict(),
-        config,
-        input_names=input_names,
-        output_names=output_names,
-        input_units=input_units,
-        output_units=output_units,
-        normalization=normalization,
-        model_id=model_id,
-        description=description,
-        dtype=dtype,
-        path=path,
-    )
+    return from_state_dict(module.state_dict(), _network_config(module, LTC), **options)
 
 
 def from_state_dict(
@@ -147,9 +123,12 @@ def from_state_dict(
     dtype: Any = None,
     path: str | Path | None = None,
 ) -> LiquidPolicy:
-    """A policy from an ncps module's state_dict (tensors or arrays) and a network config."""
+    """A policy from an ncps module's state_dict (tensors or arrays) and a network config
+    (`LiquidNetwork.config()` format). Names default to "in_<i>"/"out_<i>", dtype to the
+    state_dict's floating dtype; the policy is also written to `path` if given."""
     arrays = {key: _to_numpy(value) for key, value in state_dict.items()}
-    dtype = np.dtype(dtype or arrays.get("rnn_cell.ff1.weight", next(iter(arrays.values()))).dtype)
+    floating = [a.dtype for a in arrays.values() if np.issubdtype(a.dtype, np.floating)]
+    dtype = np.dtype(dtype or (floating[0] if floating else np.float64))
     try:
         network = build_network(dict(config), _runtime_params(arrays), dtype)
     except LiquidRuntimeError as exc:

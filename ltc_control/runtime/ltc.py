@@ -3,21 +3,24 @@
 One step integrates the LTC ODE over `elapsed` seconds with `ode_unfolds` fused semi-implicit
 Euler steps (Hasani et al., AAAI 2021, eq. 3), each
 
-    v <- (cm/dt' * v + gleak*vleak + sum_i w_i s_i(v) erev_i) / (cm/dt' + gleak + sum_i w_i s_i(v) + eps)
+    v <- (cm/dt' v + gleak vleak + sum_i w_i s_i erev_i) / (cm/dt' + gleak + sum_i w_i s_i + eps)
 
 with dt' = elapsed / ode_unfolds, synapse activation s(v_pre) = sigmoid(sigma * (v_pre - mu)),
 sensory synapses from the (affine-mapped) inputs and recurrent synapses from the neurons, both
 masked by the wiring. Positivity of w, sensory_w, cm, gleak follows ncps: implicit constraints
 (ncps' `LTC` default) apply softplus in the forward pass; explicit constraints are the clipping
-ncps applies after each optimizer step (`apply_weight_constraints`), applied here once at load.
+ncps applies after each optimizer step (`apply_weight_constraints`), applied here once at load
+(identical to ncps whenever the module was trained with that clipping, as ncps intends).
 
 Shapes (one sample per step; batches loop over samples): inputs (input_dim,), state (units,),
-elapsed seconds > 0, outputs (output_dim,) = mapped motor neurons (ids 0..output_dim-1). All precomputation (masking,
-softplus, sigmoid rescaling) happens in the constructor; `step` only does the per-step algebra.
+elapsed seconds > 0, outputs (output_dim,) = mapped motor neurons (ids 0..output_dim-1).
+All precomputation (masking, softplus, sigmoid rescaling, input mapping) happens in the
+constructor; `step` only does the per-step algebra, in preallocated buffers.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -30,24 +33,39 @@ from ltc_control.runtime.wirings import Wiring
 MAPPINGS = ("affine", "linear", "none")
 
 
-def _synapse_matrices(w, erev, sigma, mu, mask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One synapse bank as (gather (pre + 1, K), scatter (K, 2 post), scatter column sums).
+@dataclass(frozen=True)
+class _SynapseBank:
+    """One synapse bank (sensory or recurrent) as two matrices for two small products.
 
     Only wired synapses k = (pre_k, post_k) are evaluated; masked ones add exactly 0 in ncps.
     With sigmoid(a) = 0.5 + 0.5 tanh(a / 2) (halving is exact in floating point):
         [v_pre, 1] @ gather = sigma_k (v_pre[pre_k] - mu_k) / 2     (last row: the -mu offset)
         tanh(.) @ scatter + sums = [sum_k w_k s_k erev_k, sum_k w_k s_k] per postsynaptic neuron
     """
-    pre, post = np.nonzero(mask)
-    k = np.arange(len(pre))
-    n_pre, n_post = mask.shape
-    gather = np.zeros((n_pre + 1, len(pre)), dtype=w.dtype)
-    gather[pre, k] = 0.5 * sigma[pre, post]
-    gather[n_pre] = -0.5 * sigma[pre, post] * mu[pre, post]
-    scatter = np.zeros((len(pre), 2 * n_post), dtype=w.dtype)
-    scatter[k, post] = 0.5 * w[pre, post] * erev[pre, post]
-    scatter[k, n_post + post] = 0.5 * w[pre, post]
-    return gather, scatter, scatter.sum(axis=0)
+
+    gather: np.ndarray  # (pre + 1, K)
+    scatter: np.ndarray  # (K, 2 post)
+    sums: np.ndarray  # (2 post,): the constant halves
+
+    @classmethod
+    def build(cls, w, erev, sigma, mu, mask) -> _SynapseBank:
+        pre, post = np.nonzero(mask)
+        k = np.arange(len(pre))
+        n_pre, n_post = mask.shape
+        gather = np.zeros((n_pre + 1, len(pre)), dtype=w.dtype)
+        gather[pre, k] = 0.5 * sigma[pre, post]
+        gather[n_pre] = -0.5 * sigma[pre, post] * mu[pre, post]
+        scatter = np.zeros((len(pre), 2 * n_post), dtype=w.dtype)
+        scatter[k, post] = 0.5 * w[pre, post] * erev[pre, post]
+        scatter[k, n_post + post] = 0.5 * w[pre, post]
+        return cls(gather, scatter, scatter.sum(axis=0))
+
+    def with_input_map(self, weight: np.ndarray, bias: np.ndarray) -> _SynapseBank:
+        """The same bank fed x * weight + bias instead of x."""
+        gather = self.gather.copy()
+        gather[-1] += bias @ self.gather[:-1]
+        gather[:-1] *= weight[:, None]
+        return _SynapseBank(gather, self.scatter, self.sums)
 
 
 class _FusedSolver:
@@ -65,15 +83,27 @@ class _FusedSolver:
     thread-safe: one solver per cell, one step at a time.
     """
 
-    def __init__(self, sensory, recurrent, constant, cm, ode_unfolds, dtype) -> None:
-        (self._gather_s, self._scatter_s, _), (self._gather, scatter, _) = sensory, recurrent
+    def __init__(
+        self,
+        sensory: _SynapseBank,
+        recurrent: _SynapseBank,
+        constant: np.ndarray,
+        cm: np.ndarray,
+        ode_unfolds: int,
+    ) -> None:
+        dtype = cm.dtype
+        self._gather_s, self._scatter_s, self._gather = (
+            sensory.gather,
+            sensory.scatter,
+            recurrent.gather,
+        )
         n, units = self._gather_s.shape[0] - 1, cm.shape[0]
         self._n, self._units, self._unfolds = n, units, ode_unfolds
-        self._cm, self._constant = cm, constant
+        self._cm, self._constant = cm, constant + sensory.sums + recurrent.sums
         self._sensory = np.ones(n + 1 + self._gather_s.shape[1], dtype=dtype)
         self._recurrent = np.ones(units + 1 + self._gather.shape[1], dtype=dtype)
         self._update = np.zeros((len(self._recurrent), 2 * units), dtype=dtype)
-        self._update[units + 1 :] = scatter
+        self._update[units + 1 :] = recurrent.scatter
         self._terms = np.empty(2 * units, dtype=dtype)
         self._diagonal = (np.arange(units), np.arange(units))
         self._step_constant = np.empty(2 * units, dtype=dtype)
@@ -198,32 +228,20 @@ class LTCRuntime:
 
     def _precompute(self) -> None:
         p = self._raw
-        recurrent = _synapse_matrices(
+        recurrent = _SynapseBank.build(
             self._make_positive(p["w"]), p["erev"], p["sigma"], p["mu"], self.wiring.adjacency
         )
-        sensory = _synapse_matrices(
+        sensory = _SynapseBank.build(
             self._make_positive(p["sensory_w"]),
             p["sensory_erev"],
             p["sensory_sigma"],
             p["sensory_mu"],
             self.wiring.sensory_adjacency,
-        )
-        # Fold the input mapping x * input_w + input_b into the sensory gather matrix.
-        input_w, input_b = self._mapping("input", self.input_size)
-        gather_s = sensory[0].copy()
-        gather_s[-1] += input_b @ sensory[0][:-1]
-        gather_s[:-1] *= input_w[:, None]
+        ).with_input_map(*self._mapping("input", self.input_size))
         gleak = self._make_positive(p["gleak"])
-        constant = np.concatenate([gleak * p["vleak"], gleak + self.epsilon])
-        constant += recurrent[2] + sensory[2]
-        self._solve = _FusedSolver(
-            (gather_s, sensory[1], None),
-            recurrent,
-            constant,
-            self._make_positive(p["cm"]),
-            self.ode_unfolds,
-            self.dtype,
-        )
+        leak = np.concatenate([gleak * p["vleak"], gleak + self.epsilon])
+        cm = self._make_positive(p["cm"])
+        self._solve = _FusedSolver(sensory, recurrent, leak, cm, self.ode_unfolds)
         self._output_w, self._output_b = self._mapping("output", self.output_size)
 
     # --- forward ------------------------------------------------------------------------------
