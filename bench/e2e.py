@@ -43,7 +43,7 @@ def policy_file(workdir: Path) -> tuple[Path, str]:
     shipped = shipped_policy("panda")
     if shipped.is_file():
         return shipped, "shipped"
-    from conftest import write_untrained_policy
+    from ltc_testing import write_untrained_policy
 
     return write_untrained_policy("panda", workdir / "panda.npz"), "untrained (no shipped policy)"
 

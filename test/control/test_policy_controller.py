@@ -25,7 +25,7 @@ ROBOT = load_robot_description("double_pendulum")
 
 @pytest.fixture
 def controller(tmp_path: Path) -> PolicyController:
-    from conftest import write_untrained_policy
+    from ltc_testing import write_untrained_policy
 
     policy = load_policy(write_untrained_policy(ROBOT.name, tmp_path / "p.npz"))
     clock = StampClock(nominal_dt=0.01, max_dt=0.1, max_age=0.5)
