@@ -12,6 +12,7 @@ from ltc_control.explain.recording import (
     PolicyRecording,
     load_trajectories,
     record_policy,
+    record_sequences,
     save_trajectories,
     simulate_trajectories,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "input_saliency",
     "load_trajectories",
     "record_policy",
+    "record_sequences",
     "save_trajectories",
     "simulate_trajectories",
     "synapses",

@@ -46,7 +46,7 @@ class PolicyRecording:
     output_names: list[str]
     neuron_names: list[str]
     neuron_groups: list[str]
-    time: np.ndarray  # (T,) s since its episode start
+    time: np.ndarray  # (T,) s since its episode start (sum of the dts given)
     dt: np.ndarray  # (T,) s given to the network
     episode: np.ndarray  # (T,) int, episode index
     inputs: np.ndarray  # (T, n_in) raw
@@ -75,31 +75,38 @@ def record_policy(
 ) -> PolicyRecording:
     """Replay each trajectory's inputs through `policy` (state reset per episode); `nominal_dt`
     (s) is the first step's dt, by default each trajectory's median sample period."""
-    check_supported(policy)
     if not trajectories:
         raise ExplainError("the rollout has no trajectories")
-    rows: dict[str, list[np.ndarray]] = {k: [] for k in ("inputs", "outputs", "before", "after")}
-    times, dts, episodes = [], [], []
-    for index, trajectory in enumerate(trajectories):
-        inputs, dt = _policy_inputs(policy, trajectory, nominal_dt, max_dt)
+    return record_sequences(
+        policy, [_policy_inputs(policy, t, nominal_dt, max_dt) for t in trajectories]
+    )
+
+
+def record_sequences(
+    policy: LiquidPolicy, sequences: Sequence[tuple[np.ndarray, np.ndarray]]
+) -> PolicyRecording:
+    """Step `policy` through episodes given as (raw inputs (T, n_in), dt (T,) s), resetting
+    its state at each episode start."""
+    check_supported(policy)
+    if not sequences:
+        raise ExplainError("no input sequences to record")
+    rows: dict[str, list[np.ndarray]] = {k: [] for k in ("outputs", "before", "after")}
+    for inputs, dt in sequences:
         policy.reset()
         for x, elapsed in zip(inputs, dt, strict=True):
             rows["before"].append(policy.state[0])
             rows["outputs"].append(policy.step(x, float(elapsed)))
             rows["after"].append(policy.state[0])
-        rows["inputs"].append(inputs)
-        times.append(trajectory.t - trajectory.t[0])
-        dts.append(dt)
-        episodes.append(np.full(len(dt), index))
+    dts = [np.asarray(dt, dtype=float) for _, dt in sequences]
     return PolicyRecording(
         input_names=list(policy.input_names),
         output_names=list(policy.output_names),
         neuron_names=policy.neuron_names,
         neuron_groups=policy.neuron_groups,
-        time=np.concatenate(times),
+        time=np.concatenate([np.cumsum(dt) - dt[0] for dt in dts]),
         dt=np.concatenate(dts),
-        episode=np.concatenate(episodes),
-        inputs=np.concatenate(rows["inputs"]),
+        episode=np.concatenate([np.full(len(dt), k) for k, dt in enumerate(dts)]),
+        inputs=np.concatenate([np.asarray(x, dtype=float) for x, _ in sequences]),
         outputs=np.array(rows["outputs"]),
         state_before=np.array(rows["before"]),
         state_after=np.array(rows["after"]),

@@ -50,7 +50,7 @@ class ExplainOptions:
     depths: tuple[int, ...] = (1, 2, 3, 4, 6, 8, 12)  # decision-tree depths to score
     rules_depth: int = 3  # depth of the printed rules
     horizon_s: float = 0.25  # sustained-saliency window, s (plus the one-step saliency)
-    saliency_points: int = 200
+    saliency_points: int = 100
     test_fraction: float = 0.25
 
 

@@ -12,7 +12,8 @@ the window's end,
 is the sensitivity of output o to a sustained offset of input j over H steps (H = 1: the
 immediate, one-step effect). Reported: mean |S| over t0 (`normalized`, comparable across inputs
 and outputs, the heat maps), mean S (`signed`), and mean |S| in raw units (`raw`, e.g. N·m per
-rad: normalized * output_std / input_std). Each window is one batched network call per step.
+rad: normalized * output_std / input_std). The network is stepped one sample at a time
+(`LiquidNetwork.step`), so the cost is points x 2 n_in x H steps.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 
 from ltc_control.explain.errors import ExplainError
 from ltc_control.explain.recording import PolicyRecording
-from ltc_control.runtime import LiquidPolicy
+from ltc_control.runtime import LiquidNetwork, LiquidPolicy, build_network
 
 STEP = 1e-3  # input std; the networks are smooth, so central differences are accurate at this size
 
@@ -45,7 +46,7 @@ class Saliency:
 
 
 def input_saliency(
-    policy: LiquidPolicy, recording: PolicyRecording, horizon_steps: int = 1, max_points: int = 200
+    policy: LiquidPolicy, recording: PolicyRecording, horizon_steps: int = 1, max_points: int = 100
 ) -> Saliency:
     """See the module docstring; raises ExplainError if no window of `horizon_steps` fits."""
     if horizon_steps < 1:
@@ -54,19 +55,38 @@ def input_saliency(
     norm = policy.normalization
     z = (recording.inputs - norm.input_mean) / norm.input_std
     n_in = z.shape[1]
-    # batch rows: (start, input, sign) with sign +1 then -1
-    offsets = np.concatenate([np.eye(n_in), -np.eye(n_in)]) * STEP  # (2 n_in, n_in)
-    state = np.repeat(recording.state_before[starts], 2 * n_in, axis=0)
-    for k in range(horizon_steps):
-        rows = starts + k
-        inputs = (z[rows][:, None, :] + offsets[None]).reshape(-1, n_in)
-        elapsed = np.repeat(recording.dt[rows], 2 * n_in)[:, None]
-        outputs, state, _ = policy.network.step(inputs, state, None, elapsed)
-    outputs = outputs.reshape(len(starts), 2, n_in, -1)
-    sensitivity = (outputs[:, 0] - outputs[:, 1]) / (2 * STEP)  # (points, n_in, n_out)
+    # a float64 copy of the network: differences of STEP stay far above rounding even for a
+    # float32 model
+    network = build_network(policy.network.config(), policy.network.params(), np.float64)
+    sensitivity = np.empty((len(starts), n_in, len(recording.output_names)))
+    for p, start in enumerate(starts):
+        window = slice(start, start + horizon_steps)
+        for j in range(n_in):
+            ends = [
+                _run_window(network, recording, z[window], window, j, sign * STEP)
+                for sign in (1, -1)
+            ]
+            sensitivity[p, j] = (ends[0] - ends[1]) / (2 * STEP)
     normalized = np.abs(sensitivity).mean(axis=0).T
     raw = normalized * norm.output_std[:, None] / norm.input_std[None, :]
     return Saliency(horizon_steps, len(starts), normalized, sensitivity.mean(axis=0).T, raw)
+
+
+def _run_window(
+    network: LiquidNetwork,
+    recording: PolicyRecording,
+    z: np.ndarray,
+    window: slice,
+    j: int,
+    offset: float,
+) -> np.ndarray:
+    """Model-space output after running the window from its recorded start state, input j offset."""
+    z = z.copy()
+    z[:, j] += offset
+    state = recording.state_before[window.start].astype(np.float64)
+    for inputs, dt in zip(z, recording.dt[window], strict=True):
+        outputs, state, _ = network.step(inputs, state, None, float(dt))
+    return outputs
 
 
 def _window_starts(recording: PolicyRecording, horizon: int, max_points: int) -> np.ndarray:

@@ -57,14 +57,3 @@ def shipped_cases() -> list:
             cell = "ltc" if "ltc" in name else "cfc"
             cases.append(pytest.param(cell, id=f"generated-{cell}-instead-of-absent-{name}"))
     return cases
-
-
-@pytest.fixture
-def case_policy_file(request, tmp_path: Path) -> Path:
-    """The model file of a `shipped_cases()` param (generating the stand-in when needed)."""
-    case = request.param
-    if isinstance(case, Path):
-        return case
-    path = tmp_path / f"{case}.npz"
-    generated_policy(case, path, dtype="float32")
-    return path

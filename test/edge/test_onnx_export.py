@@ -7,7 +7,7 @@ import json
 import numpy as np
 import onnx
 import pytest
-from conftest import CELLS, generated_policy, shipped_cases
+from edge_cases import CELLS, generated_policy, shipped_cases
 
 from ltc_control.edge.onnx_export import export_onnx
 from ltc_control.edge.onnx_runner import OnnxPolicy, OnnxPolicyError, max_difference
