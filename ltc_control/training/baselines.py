@@ -5,8 +5,8 @@ The baselines exist to be compared against in the benchmark, so they get a small
 own: a `.npz` with `__metadata__` (UTF-8 JSON: format "ltc_control.baseline_policy", version 1,
 kind "lstm"|"mlp", input/output names and units, model_id, hidden size / layer count),
 `param/<name>` arrays (the torch state_dict of `training.models.LSTMModel` / `MLPModel`) and the
-same `norm/*` arrays as the runtime format. `BaselinePolicy` has the runtime policy's interface
-(input_names, output_names, reset(), step(x, dt)); dt is accepted and ignored: these are
+same `norm/*` arrays as the runtime format. `BaselinePolicy` has the runtime policy's single-sample
+interface (input_names, output_names, reset(), step(x, dt) with x (n_in,)); dt is accepted and ignored: these are
 discrete-time models, the reason they suffer when the sensor rate changes. numpy only.
 `load_trained_policy(path)` opens either kind of file.
 """
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ltc_control.runtime import LSTMRuntime, Normalization, load_policy
-from ltc_control.runtime.errors import ModelFileError
+from ltc_control.runtime.errors import ModelFileError, RuntimeInputError
 
 FORMAT_NAME = "ltc_control.baseline_policy"
 FORMAT_VERSION = 1
@@ -61,28 +61,32 @@ class BaselinePolicy:
             self._hidden = hidden
         self.reset()
 
-    def reset(self, batch_size: int = 1) -> None:
+    def reset(self) -> None:
         if self.kind == "lstm":
-            self._h = np.zeros((batch_size, self._hidden))
-            self._c = np.zeros((batch_size, self._hidden))
+            self._h = np.zeros(self._hidden)
+            self._c = np.zeros(self._hidden)
 
     def step(self, x: Any, dt: Any = None) -> np.ndarray:
-        """Raw inputs (n_in,) or (batch, n_in) -> raw outputs; dt is ignored (discrete time)."""
-        inputs = np.atleast_2d(np.asarray(x, dtype=np.float64))
+        """Raw inputs (n_in,) -> raw outputs (n_out,); dt is ignored (discrete time)."""
+        inputs = np.asarray(x, dtype=np.float64)
+        if inputs.shape != (len(self.input_names),) or not np.all(np.isfinite(inputs)):
+            raise RuntimeInputError(
+                f"inputs must be {len(self.input_names)} finite numbers "
+                f"[{', '.join(self.input_names)}], got shape {inputs.shape}"
+            )
         norm = self.normalization
         z = (inputs - norm.input_mean) / norm.input_std
         if self.kind == "lstm":
             self._h, self._c = self._lstm.step(z, self._h, self._c)
-            y = self._h @ self.params["readout.weight"].T + self.params["readout.bias"]
+            y = self.params["readout.weight"] @ self._h + self.params["readout.bias"]
         else:
             y = self._mlp(z)
-        y = y * norm.output_std + norm.output_mean
-        return y[0] if np.ndim(x) == 1 else y
+        return y * norm.output_std + norm.output_mean
 
     def _mlp(self, z: np.ndarray) -> np.ndarray:
         layers = sorted({int(k.split(".")[1]) for k in self.params if k.startswith("net.")})
         for i, index in enumerate(layers):
-            z = z @ self.params[f"net.{index}.weight"].T + self.params[f"net.{index}.bias"]
+            z = self.params[f"net.{index}.weight"] @ z + self.params[f"net.{index}.bias"]
             if i < len(layers) - 1:
                 z = np.tanh(z)
         return z

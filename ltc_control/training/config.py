@@ -62,6 +62,11 @@ from ltc_control.training.errors import TrainingConfigError
 from ltc_control.training.models import MODEL_KINDS
 
 
+BARRIERNET_MISSING = (
+    "is not available: ltc_control.safety has no differentiable (torch) safety layer yet"
+)
+
+
 @dataclass(frozen=True)
 class SimulatedData:
     episodes: int = 96
@@ -157,7 +162,7 @@ class ModelSpec:
     barriernet: bool = False  # train through the differentiable safety layer
     training: dict[str, Any] = field(default_factory=dict)  # overrides of the shared options
 
-    def validate(self, key: str) -> None:
+    def validate(self, key: str, n_out: int) -> None:
         _check(bool(self.name), f"{key}.name", "is required")
         _check(self.kind in MODEL_KINDS, f"{key}.kind", f"must be one of {list(MODEL_KINDS)}")
         _check(bool(self.output), f"{key}.output", "is required (the model file to write)")
@@ -165,15 +170,17 @@ class ModelSpec:
         _check(0.1 <= self.sparsity <= 0.9, f"{key}.sparsity", "must be in [0.1, 0.9]")
         _check(self.ode_unfolds >= 1, f"{key}.ode_unfolds", "must be >= 1")
         _check(self.hidden_layers >= 1, f"{key}.hidden_layers", "must be >= 1")
+        if self.kind in ("cfc", "ltc"):
+            _check(
+                self.units > n_out + 2,
+                f"{key}.units",
+                f"must exceed {n_out + 2} for AutoNCP with {n_out} motor neurons",
+            )
+        _check(not self.barriernet, f"{key}.barriernet", BARRIERNET_MISSING)
 
     def model_options(self, n_out: int) -> dict[str, Any]:
         """Constructor options of `models.build_model` for this spec."""
         if self.kind in ("cfc", "ltc"):
-            _check(
-                self.units > n_out + 2,
-                "models.units",
-                f"must exceed {n_out + 2} for AutoNCP with {n_out} motor neurons",
-            )
             options = {"units": self.units, "sparsity": self.sparsity}
             options |= {"wiring_seed": self.wiring_seed, "mixed_memory": self.mixed_memory}
             return options | ({"ode_unfolds": self.ode_unfolds} if self.kind == "ltc" else {})
@@ -193,9 +200,10 @@ class TrainConfig:
     models: tuple[ModelSpec, ...] = ()
 
     def validate(self) -> None:
-        from ltc_control.robots import available_robots
+        from ltc_control.robots import available_robots, load_robot_description
 
         _check(self.robot in available_robots(), "robot", f"must be one of {available_robots()}")
+        dof = load_robot_description(self.robot).dof
         self.data.validate("data")
         self.training.validate("training")
         self.dagger.validate("dagger")
@@ -203,7 +211,7 @@ class TrainConfig:
         names = [m.name for m in self.models]
         _check(len(set(names)) == len(names), "models", f"names must be unique, got {names}")
         for i, spec in enumerate(self.models):
-            spec.validate(f"models[{i}]")
+            spec.validate(f"models[{i}]", dof)
             self.options_for(spec).validate(f"models[{i}].training")
 
     def options_for(self, spec: ModelSpec) -> TrainingOptions:
