@@ -5,6 +5,9 @@ Promises:
   message stamps (StampClock decides what a stamp is worth; refused messages change nothing).
 - Joints are matched by name; a message that lacks a joint, repeats one, or carries non-finite
   values is refused with a reason (counted per reason in `rejections`).
+- Values the network cannot take (finite in float64 but not in the model's dtype, e.g. 1e300 rad)
+  are refused as `network_input`; a non-finite network output is refused as `network_output` and
+  the hidden state is reset (a NaN state would poison every later step). Neither raises.
 - No command before a target has arrived.
 - If the model outputs torque over gravity compensation (`effort_over_gravity/<joint>`, see
   control.signals), g(q) from the robot's dynamics is added back here.
@@ -26,6 +29,7 @@ from ltc_control.control.signals import (
     match_joints,
 )
 from ltc_control.control.stamps import StampClock, StampVerdict
+from ltc_control.runtime.errors import RuntimeInputError
 
 
 @dataclass(frozen=True)
@@ -96,9 +100,17 @@ class PolicyController:
             return None
         if verdict is StampVerdict.CLOCK_RESET:
             self.policy.reset()
-        output = self.policy.step(self.layout.build(q, v, self.target), dt)
+        try:
+            output = self.policy.step(self.layout.build(q, v, self.target), dt)
+        except RuntimeInputError:  # the runtime leaves the state unchanged
+            self.rejections["network_input"] += 1
+            return None
         command = np.asarray(output, dtype=float).reshape(-1)[self._order]
         if self._gravity is not None:
             command = command + self._gravity(q)
+        if not np.all(np.isfinite(command)):
+            self.rejections["network_output"] += 1
+            self.policy.reset()
+            return None
         self.steps += 1
         return PolicyStep(stamp=stamp, elapsed=dt, command=command, verdict=verdict)

@@ -3,7 +3,9 @@
 A nominal command or a joint state older than `timeout` (s, on the node's clock: sim time in
 simulation) means the policy or the sensors are gone; the filter must then publish its braking
 command instead of a stale torque. Times are receive times, so a sender with a bad clock cannot
-keep the watchdog quiet.
+keep the watchdog quiet. A clock that went backwards since an input arrived (a simulator reset)
+makes that input stale too: otherwise the watchdog would stay quiet until the clock caught up
+with the old receive time.
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ class CommandWatchdog:
     def check(self, now: float) -> str:
         """'' when both inputs are fresh, else why not (and count the transition to firing)."""
         reason = ""
-        if now - self._last_state > self.timeout:
+        if not 0.0 <= now - self._last_state <= self.timeout:
             reason = "no fresh joint state"
-        elif now - self._last_command > self.timeout:
+        elif not 0.0 <= now - self._last_command <= self.timeout:
             reason = "no fresh nominal command"
         if reason and not self._firing:
             self.fired += 1
