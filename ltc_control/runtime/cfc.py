@@ -223,13 +223,11 @@ class _GatedLayer:
     """
 
     def __init__(self, mode: str, weight: np.ndarray, h: int, scratch: np.ndarray, start: int):
-        self._ff, self._time_a, self._time_b = (
-            weight[:, : 2 * h],
-            weight[:, 2 * h : 3 * h],
-            weight[:, 3 * h :],
-        )
+        # Columns of `weight`: [ff1, ff2, time_a / 2, time_b / 2]; ours: [ff1, ff2, g, g] with
+        # g = (time_a dt + time_b) / 2 filled in by set_elapsed (twice: one T per ff).
+        self._time_a, self._time_b = weight[:, 2 * h : 3 * h], weight[:, 3 * h :]
         self._weight = np.zeros((weight.shape[0], 4 * h), dtype=weight.dtype)
-        self._weight[:, : 2 * h] = self._ff
+        self._weight[:, : 2 * h] = weight[:, : 2 * h]
         self._inputs = scratch[:start]
         self._basis = scratch[start : start + 4 * h]
         self._tanh_ff, self._gates = self._basis[: 2 * h], self._basis[2 * h :]

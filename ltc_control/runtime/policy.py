@@ -7,7 +7,9 @@ robot or (batch, n_in) for a batch; dt a positive scalar, or (batch,) per-sample
 The state has shape (batch, units); `reset(batch_size)` zeroes it (ncps' initial state).
 
 Every input is checked before it touches the state: wrong size, NaN/Inf, or a non-positive /
-non-finite dt raise `RuntimeInputError` and leave the state unchanged.
+non-finite dt raise `RuntimeInputError` and leave the state unchanged. A batch is stepped sample
+by sample, so each sample gets exactly its own dt. A policy is not thread-safe (its cells step
+in preallocated scratch buffers): use one policy per thread.
 """
 
 from __future__ import annotations
