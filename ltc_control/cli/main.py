@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "explain": ("ltc_control.cli.explain", "explain a policy: activity, tau, saliency, trees"),
     "export": ("ltc_control.cli.export", "export a policy step to ONNX, checked with onnxruntime"),
     "train": ("ltc_control.cli.train", "train policies from config/train_<robot>.yaml"),
+    "evaluate": ("ltc_control.cli.evaluate", "closed-loop episodes of a policy vs the expert"),
 }
 
 

@@ -61,7 +61,6 @@ from ltc_control.resources import share_dir
 from ltc_control.training.errors import TrainingConfigError
 from ltc_control.training.models import MODEL_KINDS
 
-
 BARRIERNET_MISSING = (
     "is not available: ltc_control.safety has no differentiable (torch) safety layer yet"
 )

@@ -1,0 +1,188 @@
+"""Closed-loop control benchmark: shipped policies vs the expert, nominal and under sensor-rate shift.
+
+For each robot: the expert, the 19-neuron CfC and LTC (numpy runtime), the LSTM (19 units) and
+MLP baselines (numpy forward), each driven through PolicyController with every command through
+the SafetyFilter, on the same seeded randomized episodes (targets incl. unreachable ones, initial
+states, ±10 % link masses, sensor noise). Policies were trained at 100 Hz; liquid and LSTM
+policies are also run at 50 Hz, 200 Hz and 100 Hz with ±30 % timing jitter.
+
+Metrics (training.evaluation): tracking RMSE (m) on reachable targets, its ratio to the expert's
+on the same episodes, success rate, effort (N·m RMS over gravity), filter interventions,
+limit violations (true state). rate_shift_degradation = mean over the three shifted conditions
+of rmse(condition) / rmse(100 Hz) - 1 (0 = unaffected).
+
+Runs several minutes (about 15-25 min on 2 shared cores at 100 episodes); prints the elapsed
+time. Last stdout line: one JSON object; top-level keys are the Panda's (the headline robot)
+plus violations_filtered and episodes summed over everything; per-robot values under "robots".
+
+    .venv/bin/python bench/control.py [--episodes 100] [--duration 4] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+
+ROBOTS = ("panda", "double_pendulum")
+POLICIES = ("cfc19", "ltc19", "lstm19", "mlp64")
+SHIFTED_POLICIES = ("cfc19", "ltc19", "lstm19")
+
+
+def _job(args: tuple[str, str, str, int, float, bool]) -> tuple[str, str, str, dict, float]:
+    robot_name, policy_name, condition_name, episodes, duration, use_filter = args
+    from ltc_control.resources import shipped_policy
+    from ltc_control.robots import load_robot_description
+    from ltc_control.training import NOMINAL, RATE_SHIFT, EvaluationConfig, Evaluator, summarize
+    from ltc_control.training.baselines import load_trained_policy
+
+    condition = {c.name: c for c in (NOMINAL, *RATE_SHIFT)}[condition_name]
+    robot = load_robot_description(robot_name)
+    evaluator = Evaluator(
+        robot, EvaluationConfig(episodes=episodes, duration_s=duration, use_filter=use_filter)
+    )
+    start = time.perf_counter()
+    if policy_name == "expert":
+        results = evaluator.evaluate(lambda c: evaluator.expert_controller(), condition)
+    else:
+        policy = load_trained_policy(shipped_policy(robot_name, policy_name))
+        results = evaluator.evaluate(lambda c: evaluator.learned_controller(policy, c), condition)
+    return robot_name, policy_name, condition_name, summarize(results), time.perf_counter() - start
+
+
+def _jobs(robots, episodes: int, duration: float, unfiltered: bool) -> list[tuple]:
+    from ltc_control.resources import shipped_policy
+    from ltc_control.training import RATE_SHIFT
+
+    jobs = []
+    for robot in robots:
+        jobs.append((robot, "expert", "nominal", episodes, duration, True))
+        for policy in POLICIES:
+            if not shipped_policy(robot, policy).is_file():
+                print(f"[skip] {robot}: no models/{robot}_{policy}.npz")
+                continue
+            jobs.append((robot, policy, "nominal", episodes, duration, True))
+            if policy in SHIFTED_POLICIES:
+                jobs += [(robot, policy, c.name, episodes, duration, True) for c in RATE_SHIFT]
+        if unfiltered:
+            jobs.append((robot, "expert", "nominal", episodes, duration, False))
+            if shipped_policy(robot, "cfc19").is_file():
+                jobs.append((robot, "cfc19", "nominal", episodes, duration, False))
+    return jobs
+
+
+def _robot_metrics(rows: dict[tuple[str, str], dict]) -> dict:
+    expert = rows[("expert", "nominal")]["tracking_rmse_mean"]
+    metrics = {"expert_rmse_m": expert}
+    for policy in POLICIES:
+        nominal = rows.get((policy, "nominal"))
+        if nominal is None:
+            continue
+        key = policy.replace("lstm19", "lstm").replace("mlp64", "mlp")
+        metrics[f"{key}_rmse_ratio_vs_expert"] = nominal["tracking_rmse_mean"] / expert
+        metrics[f"{key}_success_rate"] = nominal["success_rate"]
+        shifted = [v for (p, c), v in rows.items() if p == policy and c != "nominal"]
+        if shifted:
+            ratios = [v["tracking_rmse_mean"] / nominal["tracking_rmse_mean"] for v in shifted]
+            metrics[f"{key}_rate_shift_degradation"] = float(np.mean(ratios) - 1.0)
+    return metrics
+
+
+def _table(results: list[tuple]) -> None:
+    header = (
+        f"{'robot':16} {'policy':8} {'condition':9} {'filter':6} {'rmse m':>8} {'x expert':>8} "
+        f"{'success':>7} {'effort':>7} {'interv.':>7} {'fallbk':>6} {'viol':>5} {'(p/v/f)':>12} {'s':>5}"
+    )
+    print(header)
+    print("-" * len(header))
+    experts = {r[0]: r[4]["tracking_rmse_mean"] for r in results if r[1] == "expert" and r[3]}
+    for robot, policy, condition, filtered, s, seconds in results:
+        ratio = s["tracking_rmse_mean"] / experts[robot]
+        kinds = f"{s['violations_position']}/{s['violations_velocity']}/{s['violations_force']}"
+        print(
+            f"{robot:16} {policy:8} {condition:9} {'on' if filtered else 'off':6} "
+            f"{s['tracking_rmse_mean']:8.4f} {ratio:8.2f} {s['success_rate']:7.2f} "
+            f"{s['effort_mean']:7.3f} {s['intervention_rate']:7.1%} {s['fallbacks']:6d} "
+            f"{s['violations']:5d} {kinds:>12} {seconds:5.0f}"
+        )
+
+
+def _plot(results: list[tuple], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    robots = sorted({r[0] for r in results})
+    figure, axes = plt.subplots(1, len(robots), figsize=(6 * len(robots), 4), squeeze=False)
+    conditions = ["nominal", "50Hz", "200Hz", "jitter30"]
+    for axis, robot in zip(axes[0], robots, strict=True):
+        rows = {(r[1], r[2]): r[4] for r in results if r[0] == robot and r[3]}
+        expert = rows[("expert", "nominal")]["tracking_rmse_mean"]
+        policies = [p for p in POLICIES if (p, "nominal") in rows]
+        width = 0.8 / len(conditions)
+        for j, condition in enumerate(conditions):
+            values = [
+                rows.get((p, condition), {}).get("tracking_rmse_mean", np.nan) / expert
+                for p in policies
+            ]
+            axis.bar(np.arange(len(policies)) + j * width, values, width, label=condition)
+        axis.axhline(1.0, color="black", linewidth=1, label="expert")
+        axis.axhline(1.5, color="red", linestyle=":", linewidth=1, label="1.5x target")
+        axis.set_xticks(np.arange(len(policies)) + 0.4 - width / 2, policies)
+        axis.set_ylabel("tracking RMSE / expert")
+        axis.set_title(f"{robot} (filter on)")
+        axis.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--episodes", type=int, default=100)
+    parser.add_argument("--duration", type=float, default=4.0, help="s per episode")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--robots", nargs="+", default=list(ROBOTS))
+    parser.add_argument(
+        "--unfiltered", action="store_true", help="also run expert and CfC without the filter"
+    )
+    parser.add_argument("--plot", default="build/bench/control.png")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    jobs = _jobs(args.robots, args.episodes, args.duration, args.unfiltered)
+    with Pool(args.workers) as pool:
+        raw = pool.map(_job, jobs, chunksize=1)
+    results = [(r, p, c, job[5], s, sec) for (r, p, c, s, sec), job in zip(raw, jobs, strict=True)]
+    _table(results)
+    per_robot = {}
+    for robot in args.robots:
+        rows = {(r[1], r[2]): r[4] for r in results if r[0] == robot and r[3]}
+        per_robot[robot] = _robot_metrics(rows) | {
+            "violations_filtered": int(sum(v["violations"] for v in rows.values()))
+        }
+    plot = Path(args.plot)
+    plot.parent.mkdir(parents=True, exist_ok=True)
+    _plot(results, plot)
+    elapsed = time.perf_counter() - started
+    print(
+        f"\nplot: {plot}\nbenchmark took {elapsed:.0f} s ({len(jobs)} jobs, {args.workers} workers)"
+    )
+    headline = per_robot.get("panda", next(iter(per_robot.values())))
+    summary = {k: v for k, v in headline.items() if k != "violations_filtered"}
+    summary |= {
+        "violations_filtered": int(sum(m["violations_filtered"] for m in per_robot.values())),
+        "episodes": args.episodes,
+        "episode_duration_s": args.duration,
+        "seconds": round(elapsed, 1),
+        "robots": per_robot,
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
