@@ -3,9 +3,12 @@
 One YAML file per robot in config/safety/<robot>.yaml. Every key has a default here, so a file
 only lists what it changes. Every error is a ConfigError that names the key at fault.
 
-Units: s, rad, rad/s, m, N, 1/s (class-K gains). Slack penalties multiply the squared slack of a
-soft constraint's condition, in the cost where a torque change equal to a joint's effort limit
-costs 1.
+Units: s, rad, rad/s, m, N, 1/s (class-K gains). Soft constraints pay an exact (L1) penalty:
+`<name>_slack_penalty` * s + slack_quadratic_penalty * s², s >= 0 the slack of the constraint as
+a distance in normalised torque (see ltc_control.safety.qp), in a cost where a torque change
+equal to a joint's effort limit costs 1: penalties rank soft constraints against each other. The linear term makes the penalty exact: the slack stays 0 unless the constraint
+cannot be met (conflict with the torque box or a hard constraint) or would need a multiplier
+above the penalty; the small quadratic term keeps the solution unique.
 """
 
 from __future__ import annotations
@@ -59,12 +62,13 @@ class SafetyConfig:
     workspace_gain_1: float = 4.0  # 1/s
     workspace_gain_2: float = 40.0  # 1/s
     workspace_soft: bool = True
-    workspace_slack_penalty: float = 1.0e2
+    workspace_slack_penalty: float = 1.0e4
     # End-effector force bound ||F|| <= force_max (rigid, sticking point contact; see constraints).
     force_enabled: bool = True
     force_max: float = 50.0  # N
     force_soft: bool = True
     force_slack_penalty: float = 1.0e2
+    slack_quadratic_penalty: float = 1.0  # shared by every soft constraint (see module docstring)
     # Safe (braking) command: gravity compensation minus damping * v, clipped to the torque box.
     braking_damping: tuple[float, ...] = ()  # N·m·s/rad per joint; empty = effort / velocity limit
     warm_start: bool = True  # start the QP solver from the previous active set
@@ -107,6 +111,7 @@ class SafetyConfig:
         for key in ("velocity", "position", "workspace", "force"):
             penalty = getattr(self, f"{key}_slack_penalty")
             _check(penalty > 0.0, f"{key}_slack_penalty", "must be > 0")
+        _check(self.slack_quadratic_penalty > 0.0, "slack_quadratic_penalty", "must be > 0")
         _check(self.force_max > 0.0, "force_max", "must be > 0 N")
         for key in ("workspace_box_lower", "workspace_box_upper"):
             _check(len(getattr(self, key)) == 3, key, "must be 3 numbers (x, y, z in m)")

@@ -71,7 +71,9 @@ class FilterResult:
     active_constraints: tuple[str, ...]  # groups with a row (or bound) active at the solution
     constraint_names: tuple[str, ...]  # "torque_box" first, then the groups in QP order
     margins: np.ndarray  # per name: state distance to the boundary (>= 0: satisfied), see below
-    slack: np.ndarray  # per name: slack used (0 for hard groups and the torque box)
+    # per name: slack used, as a distance in normalised torque (the W-norm change of u, in units
+    # of the effort limits, its most violated row would have needed); 0 for hard groups
+    slack: np.ndarray
     solve_time_s: float  # wall time of the whole step (model, assembly, solve, checks)
     condition_margins: np.ndarray  # per name: min over rows of w - G u (>= 0: CBF condition holds)
 
@@ -120,7 +122,13 @@ class SafetyFilter:
             raise ConfigError(f"safety config 'braking_damping' must have {self.robot.dof} values")
         self.braking_damping = damping
         _, groups = self.rows(self.robot.home, np.zeros(self.robot.dof))
-        self.layout = RowLayout.of(groups, self._soft, self._penalties, config.control_period)
+        self.layout = RowLayout.of(
+            groups,
+            self._soft,
+            self._penalties,
+            config.slack_quadratic_penalty,
+            config.control_period,
+        )
         self._bounds = box_bounds(self.layout, self.torque_reference, self.torque_box.limit)
         self.solver.reset()
 

@@ -1,6 +1,11 @@
 """The model quantities the safety filter needs at one state, computed as cheaply as possible.
 
-    M(q) a + h(q, v) = u     =>     a = M⁻¹ u + a0,   a0 = -M⁻¹ h  (joint acceleration at u = 0)
+    M(q) a + h(q, v) + D v = u    =>    a = M⁻¹ u + a0,   a0 = -M⁻¹ (h + D v)
+
+(a0 is the joint acceleration at u = 0). D is the URDF's viscous joint damping (<dynamics
+damping>), which the simulator applies too: on light links it is not negligible (the double
+pendulum's 0.05 N·m·s/rad moves its tip acceleration by ~100 rad/s² at 1 rad/s), so the filter
+models it instead of leaving it to the margins. Joint friction is not modelled (none in these URDFs).
 
 `FilterTerms` holds M⁻¹, a0 and the end-effector kinematics (position p, translational Jacobian J
 in the world frame, J' v). Every constraint of the filter is linear in u through these.
@@ -30,7 +35,7 @@ _EE_FRAME_NAME = "ltc_end_effector"  # the frame PinocchioDynamics adds at the e
 @dataclass(frozen=True)
 class FilterTerms:
     inverse_mass: np.ndarray  # (dof, dof), 1/(kg·m²)
-    free_acceleration: np.ndarray  # (dof,), rad/s²: a0 = -M⁻¹ h
+    free_acceleration: np.ndarray  # (dof,), rad/s²: a0 = -M⁻¹ (h + D v)
     ee_position: np.ndarray  # (3,), m, world frame
     ee_jacobian: np.ndarray  # (3, dof), m/rad, world frame
     ee_jacobian_dot_v: np.ndarray  # (3,), m/s²
@@ -54,12 +59,13 @@ class PinocchioFilterModel:
         self.data = self.model.createData()
         self._frame = self.model.getFrameId(_EE_FRAME_NAME)
         self._zero = np.zeros(self.model.nv)
+        self.joint_damping = self.model.damping.copy()  # N·m·s/rad, from the URDF
 
     def terms(self, q: np.ndarray, v: np.ndarray) -> FilterTerms:
         model, data, frame = self.model, self.data, self._frame
         upper = pin.computeMinverse(model, data, q)  # only the upper triangle is filled
         inverse_mass = np.triu(upper) + np.triu(upper, 1).T
-        bias = pin.nonLinearEffects(model, data, q, v)
+        bias = pin.nonLinearEffects(model, data, q, v) + self.joint_damping * v
         pin.forwardKinematics(model, data, q, v, self._zero)
         pin.computeJointJacobians(model, data)
         placement = pin.updateFramePlacement(model, data, frame)
@@ -78,18 +84,21 @@ class PinocchioFilterModel:
 
 
 class DynamicsFilterModel:
-    """FilterTerms from any RobotDynamics backend (slower: full terms() and a numpy inverse)."""
+    """FilterTerms from any RobotDynamics backend (slower: full terms() and a numpy inverse);
+    `joint_damping` (N·m·s/rad) is added to its bias forces (default: none)."""
 
-    def __init__(self, dynamics: RobotDynamics) -> None:
+    def __init__(self, dynamics: RobotDynamics, joint_damping: np.ndarray | None = None) -> None:
         self.robot = dynamics.robot
         self.dynamics = dynamics
+        dof = dynamics.robot.dof
+        self.joint_damping = np.zeros(dof) if joint_damping is None else joint_damping
 
     def terms(self, q: np.ndarray, v: np.ndarray) -> FilterTerms:
         terms = self.dynamics.terms(q, v)
         inverse_mass = np.linalg.inv(terms.mass_matrix)
         return FilterTerms(
             inverse_mass=inverse_mass,
-            free_acceleration=-(inverse_mass @ terms.bias),
+            free_acceleration=-(inverse_mass @ (terms.bias + self.joint_damping * v)),
             ee_position=terms.ee_position,
             ee_jacobian=terms.ee_jacobian,
             ee_jacobian_dot_v=terms.ee_jacobian_dot_v,
@@ -100,7 +109,8 @@ class DynamicsFilterModel:
 
 
 def filter_model_for(robot: RobotDescription, dynamics: RobotDynamics | None) -> FilterModel:
-    """The fastest FilterModel for a given backend (None = pinocchio from the robot's URDF)."""
+    """The fastest FilterModel for a given backend (None = pinocchio from the robot's URDF); a
+    non-pinocchio backend gets the URDF's joint damping added."""
     if dynamics is None or isinstance(dynamics, PinocchioDynamics):
         return PinocchioFilterModel(robot, dynamics)
-    return DynamicsFilterModel(dynamics)
+    return DynamicsFilterModel(dynamics, PinocchioDynamics(robot).model.damping.copy())

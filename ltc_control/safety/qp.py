@@ -3,13 +3,17 @@
 Variables x = [z; s]: z = u / tau_ref (tau_ref = the description's effort limits, so every joint's
 torque is measured in units of its own capacity) and one slack s_j >= 0 per soft constraint group.
 
-    minimize    sum_i (z_i - z_nom_i)² + sum_j rho_j s_j²          (= ||u - u_nom||²_W, W = diag(1/tau_ref²))
+    minimize    sum_i (z_i - z_nom_i)² + sum_j (rho_j s_j + mu s_j²)     (||u - u_nom||²_W, W = diag(1/tau_ref²))
     subject to  -tau_limit/tau_ref <= z <= tau_limit/tau_ref       (torque box: bounds, never soft)
-                G_g diag(tau_ref) z - [g soft] s_g <= w_g          (every row g of every group)
-                s >= 0
+                (G_g diag(tau_ref) z - w_g) / n_g - [g soft] s_j <= 0   (every row g of group j)
+                s >= 0,     n_g = ||G_g diag(tau_ref)||
 
-Each row is divided by ||G_g diag(tau_ref)|| so DAQP's absolute tolerances mean the same on every
-row; the slack then keeps the row's own units (rad/s², m/s², N). The Hessian is diagonal and
+Each row is divided by its norm n_g in z, so DAQP's absolute tolerances mean the same on every
+row and a slack is a distance in z: the (W-norm) torque change, in units of the effort limits, the
+row would have needed. Penalties are therefore comparable across constraints whatever the rows'
+physical units and magnitudes (the force rows grow without bound near a singular pose; in N they
+would outweigh every other soft constraint). rho_j s_j is an exact (L1)
+penalty (zero slack unless the constraint cannot be met), mu s_j² keeps the Hessian diagonal and
 positive definite, so the solution is unique (what makes "agrees with cvxpy to 1e-6" testable).
 
 Why DAQP (measured in bench/safety.py, same QPs): a dual active-set method for small dense QPs;
@@ -67,13 +71,19 @@ class RowLayout:
     soft_groups: np.ndarray  # indices of the soft groups, in slack order
     slack_rows: np.ndarray  # (rows,) slack column of each row (-1 for hard rows)
     hard_rows: np.ndarray  # (rows,) bool
-    penalties: np.ndarray  # (soft groups,) rho_j
+    penalties: np.ndarray  # (soft groups,) rho_j: linear cost of the slacks
     slack_columns: np.ndarray  # (rows, soft groups): -1 where a row carries a group's slack
-    hessian: np.ndarray  # (n_x, n_x) constant
-    cost_zeros: np.ndarray  # (soft groups,) linear cost of the slacks
+    hessian: np.ndarray  # (n_x, n_x) constant: diag(2, ..., 2, 2 mu, ..., 2 mu)
 
     @classmethod
-    def of(cls, groups: list[BarrierRows], soft: list[bool], penalties: list[float], dt: float):
+    def of(
+        cls,
+        groups: list[BarrierRows],
+        soft: list[bool],
+        penalties: list[float],
+        quadratic_penalty: float,
+        dt: float,
+    ) -> RowLayout:
         sizes = np.array([len(rows.h) for rows in groups])
         row_group = np.repeat(np.arange(len(groups)), sizes)
         coefficients = np.array(
@@ -97,8 +107,9 @@ class RowLayout:
             hard_rows=slack_rows < 0,
             penalties=rho,
             slack_columns=slack_columns,
-            hessian=np.diag(np.concatenate((np.full(dof, 2.0), 2.0 * rho))),
-            cost_zeros=np.zeros(len(soft_groups)),
+            hessian=np.diag(
+                np.concatenate((np.full(dof, 2.0), np.full(len(rho), 2.0 * quadratic_penalty)))
+            ),
         )
 
     def stack(self, groups: list[BarrierRows], terms: FilterTerms) -> tuple[np.ndarray, np.ndarray]:
@@ -127,10 +138,10 @@ def assemble(
     Gz = G * torque_scale
     norms = np.sqrt(np.einsum("ij,ij->i", Gz, Gz))
     norms[norms < _ZERO_ROW] = 1.0
-    A = np.concatenate((Gz, layout.slack_columns), axis=1) / norms[:, None]
+    A = np.concatenate((Gz / norms[:, None], layout.slack_columns), axis=1)
     return QuadraticProgram(
         H=layout.hessian,
-        f=np.concatenate((u_nominal * (-2.0 / torque_scale), layout.cost_zeros)),
+        f=np.concatenate((u_nominal * (-2.0 / torque_scale), layout.penalties)),
         A=A,
         b=w / norms,
         lower=bounds[0],

@@ -1,9 +1,10 @@
 """The filter QP written plainly in cvxpy: the specification the fast path is tested against.
 
-    minimize    ||diag(1/tau_ref) (u - u_nom)||² + sum_j rho_j s_j²
+    minimize    ||diag(1/tau_ref) (u - u_nom)||² + sum_j (rho_j s_j + mu s_j²)
     subject to  -tau_limit <= u <= tau_limit                       (torque box, hard)
                 kappa (C u + d) + c1 h_dot + c0 h >= 0             (hard groups)
-                kappa (C u + d) + c1 h_dot + c0 h >= -s_j          (soft group j), s >= 0
+                kappa (C u + d) + c1 h_dot + c0 h >= -n s_j        (soft group j), s >= 0
+                n = ||kappa C diag(tau_ref)|| per row: the slack is a distance in normalised torque
 
 It takes the rows' ingredients (C, d, h, h_dot) from the filter's constraint classes, but writes
 the gains, the slack, the scaling and the torque box itself, in torque units, and solves with
@@ -64,26 +65,35 @@ class CvxpySpecification:
         for rows, constraint in zip(groups, safety_filter.constraints, strict=True):
             shapes = (rows.L.shape, rows.e.shape, rows.h.shape, rows.h_dot.shape)
             C, d, h, h_dot = (cp.Parameter(shape) for shape in shapes)
-            self._parameters.append((C, d, h, h_dot))
+            norms = cp.Parameter(rows.h.shape, nonneg=True)
+            self._parameters.append((C, d, h, h_dot, norms))
             kappa, c1, c0 = condition_coefficients(rows.relative_degree, rows.gains, dt)
             condition = kappa * (C @ self.u + d) + c1 * h_dot + c0 * h
             if constraint.soft:
-                constraints.append(condition >= -self.slack[slack_index])
+                constraints.append(condition >= -cp.multiply(norms, self.slack[slack_index]))
                 slack_index += 1
             else:
                 constraints.append(condition >= 0)
         penalties = np.array([c.slack_penalty for c in soft])
         cost = cp.sum_squares(self.z - cp.multiply(1.0 / reference, self.u_nominal))
         if len(soft):
-            cost = cost + cp.sum(cp.multiply(penalties, cp.square(self.slack)))
+            mu = safety_filter.config.slack_quadratic_penalty
+            cost = cost + penalties @ self.slack + mu * cp.sum_squares(self.slack)
         self.problem = cp.Problem(cp.Minimize(cost), constraints)
 
     def solve(self, q: np.ndarray, v: np.ndarray, u_nominal: np.ndarray) -> SpecSolution:
         """Model evaluation, parameter update and solve for one state."""
         terms, groups = self.safety_filter.rows(q, v)
-        for rows, (C, d, h, h_dot) in zip(groups, self._parameters, strict=True):
+        dt, reference = (
+            self.safety_filter.config.control_period,
+            self.safety_filter.torque_reference,
+        )
+        for rows, (C, d, h, h_dot, norms) in zip(groups, self._parameters, strict=True):
             C.value, d.value = rows.torque_map(terms)
             h.value, h_dot.value = rows.h, rows.h_dot
+            kappa = condition_coefficients(rows.relative_degree, rows.gains, dt)[0]
+            row_norms = np.linalg.norm(kappa * C.value * reference, axis=1)
+            norms.value = np.where(row_norms < 1e-12, 1.0, row_norms)  # as qp.assemble
         self.u_nominal.value = np.asarray(u_nominal, dtype=float)
         options = _CLARABEL_SETTINGS if self.solver == "CLARABEL" else {}
         try:
