@@ -236,7 +236,7 @@ class SafetyFilter:
         dof, limit = self.robot.dof, self.torque_box.limit
         u = np.clip(u, -limit, limit)  # removes round-off (<= 1e-12 relative, checked above)
         slack = np.zeros(len(self.constraint_names))
-        slack[self.layout.soft_groups + 1] = solution.x[dof:]
+        slack[self.layout.soft_groups + 1] = np.maximum(solution.x[dof:], 0.0)  # -0 at its bound
         if np.max(slack) > HARD_ROW_TOLERANCE:
             self._counters["slack_used"] += 1
         self._counters["filtered"] += 1
