@@ -7,8 +7,8 @@
     wiring.png            the wiring graph, excitatory/inhibitory (wiring_graph module)
     saliency.png          input -> output sensitivity heat maps (saliency module)
     tree_fidelity.png     held-out R² of distilled decision trees against depth (trees module)
-    tree_rules.txt        the trees' rules at `rules_depth`, from inputs alone and from inputs +
-                          neuron states (sklearn export_text)
+    tree_rules.txt        the trees' rules at `rules_depth` for every feature set (inputs alone,
+                          + non-motor neurons, + all neurons; trees module), sklearn export_text
     summary.json          all numbers behind the figures (strict JSON, finite values)
 
 A neuron is labelled "fast" when its median time constant is at most FAST_STEPS control periods

@@ -1,7 +1,11 @@
 """Decision trees distilled from a policy's behaviour, and how much of the policy they explain.
 
-Features are the step's raw inputs and, optionally, the hidden state the step started from
-(`state_before`, named "neuron:<name>"); targets are the policy's raw outputs. One
+Features (FEATURE_SETS) are the step's raw inputs, plus the hidden state the step started from
+(`state_before`, named "neuron:<name>"): none of it ("inputs": how much of the command is a
+static function of the sensors), the non-motor neurons ("inputs+upstream": how much the
+upstream circuit explains), or all neurons ("inputs+neurons"; the motor neurons' previous state is
+close to the command itself, so this set mostly measures how smooth the policy is). Targets are
+the policy's raw outputs. One
 `DecisionTreeRegressor` per output (rules in that output's units). Fidelity is R² of the tree's
 prediction of the *policy's* output (not of the expert's) on held-out steps the tree never saw:
 
@@ -26,7 +30,7 @@ from sklearn.tree import DecisionTreeRegressor, export_text
 from ltc_control.explain.errors import ExplainError
 from ltc_control.explain.recording import PolicyRecording
 
-FEATURE_SETS = ("inputs", "inputs+neurons")
+FEATURE_SETS = ("inputs", "inputs+upstream", "inputs+neurons")
 GAP_FRACTION = 0.05
 MIN_LEAF = 5  # steps per leaf: a leaf fitted to one noisy sample explains nothing
 
@@ -73,9 +77,14 @@ def held_out_split(recording: PolicyRecording, test_fraction: float = 0.25) -> H
 def features(recording: PolicyRecording, feature_set: str) -> tuple[np.ndarray, list[str]]:
     if feature_set == "inputs":
         return recording.inputs, list(recording.input_names)
-    if feature_set == "inputs+neurons":
-        names = list(recording.input_names) + [f"neuron:{n}" for n in recording.neuron_names]
-        return np.hstack([recording.inputs, recording.state_before]), names
+    if feature_set in ("inputs+upstream", "inputs+neurons"):
+        keep = [
+            i
+            for i, group in enumerate(recording.neuron_groups)
+            if feature_set == "inputs+neurons" or group != "motor"
+        ]
+        names = list(recording.input_names) + [f"neuron:{recording.neuron_names[i]}" for i in keep]
+        return np.hstack([recording.inputs, recording.state_before[:, keep]]), names
     raise ExplainError(f"unknown feature set {feature_set!r}, valid: {FEATURE_SETS}")
 
 

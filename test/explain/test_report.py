@@ -35,6 +35,7 @@ def test_files_exist_and_figures_are_finite_images(explained):
     for output in explained.policy.output_names:
         assert f"# {output} (depth 3, features: inputs+neurons)" in rules
         assert f"# {output} (depth 3, features: inputs)" in rules
+        assert f"# {output} (depth 3, features: inputs+upstream)" in rules
     assert "neuron:" in rules and "value: [" in rules
 
 
@@ -54,7 +55,9 @@ def test_summary_reports_groups_time_constants_saliency_and_fidelity(explained):
         assert (matrix >= 0).all() and matrix.max() > 0
     fidelity = summary["decision_tree"]["fidelity"]
     assert {(f["feature_set"], f["depth"]) for f in fidelity} == {
-        (s, d) for s in ("inputs", "inputs+neurons") for d in (1, 2, 3, 4, 6, 8, 12)
+        (s, d)
+        for s in ("inputs", "inputs+upstream", "inputs+neurons")
+        for d in (1, 2, 3, 4, 6, 8, 12)
     }
     for row in fidelity:
         assert len(row["r2_test"]) == len(policy.output_names)
