@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ltc_control.runtime.errors import ParameterError, RuntimeInputError
-from ltc_control.runtime.network import LiquidNetwork
+from ltc_control.runtime.network import LiquidNetwork, build_network, fold_input_normalization
 from ltc_control.runtime.wirings import Wiring
 
 
@@ -94,9 +94,20 @@ class LiquidPolicy:
         self.normalization = normalization.checked(
             network.input_size, network.output_size, network.dtype
         )
+        self._raw_network = self._with_normalization_folded()
         self.model_id = str(model_id)
         self.description = str(description)
         self.reset()
+
+    def _with_normalization_folded(self) -> LiquidNetwork:
+        """The network fed raw inputs (input normalization folded into its first weights)."""
+        norm = self.normalization
+        if not norm.input_mean.any() and (norm.input_std == 1).all():
+            return self.network
+        config, params = fold_input_normalization(
+            self.network.config(), self.network.params(), norm.input_mean, norm.input_std
+        )
+        return build_network(config, params, self.dtype)
 
     # --- structure ----------------------------------------------------------------------------
     @property
@@ -158,14 +169,12 @@ class LiquidPolicy:
     # --- stepping -----------------------------------------------------------------------------
     def step(self, x: Any, dt: Any) -> np.ndarray:
         """Raw inputs (n_in,) or (batch, n_in), dt seconds -> raw outputs of the same rank."""
-        inputs = self._checked_inputs(x)
-        norm = self.normalization
-        outputs = self._advance((inputs - norm.input_mean) / norm.input_std, dt)
-        return outputs * norm.output_std + norm.output_mean
+        outputs = self._advance(self._raw_network, self._checked_inputs(x), dt)
+        return outputs * self.normalization.output_std + self.normalization.output_mean
 
     def step_normalized(self, z: Any, dt: Any) -> np.ndarray:
         """The network alone (model space in and out), advancing the same state as `step`."""
-        return self._advance(self._checked_inputs(z), dt)
+        return self._advance(self.network, self._checked_inputs(z), dt)
 
     def run_sequence(self, xs: Any, dts: Any) -> np.ndarray:
         """Step through xs (T, n_in) or (T, batch, n_in) with dts scalar, (T,) or (T, batch),
@@ -183,11 +192,11 @@ class LiquidPolicy:
             raise RuntimeInputError(f"{len(xs)} inputs but {len(dts)} elapsed times")
         return np.stack([self.step(x, dt) for x, dt in zip(xs, dts, strict=True)])
 
-    def _advance(self, inputs: np.ndarray, dt: Any) -> np.ndarray:
-        """Checked model-space inputs (n_in,) or (batch, n_in) -> model-space outputs. A batch
-        is a loop over samples, each with its own elapsed time (exact per-sample timespans)."""
+    def _advance(self, network: LiquidNetwork, inputs: np.ndarray, dt: Any) -> np.ndarray:
+        """Checked inputs (n_in,) or (batch, n_in) -> model-space outputs. A batch is a loop
+        over samples, each with its own elapsed time (exact per-sample timespans)."""
         elapsed = self._checked_elapsed(dt)
-        step, h, c = self.network.step, self._h, self._c
+        step, h, c = network.step, self._h, self._c
         if inputs.ndim == 1:
             outputs, h[0], c[0] = step(inputs, h[0], c[0], elapsed)
             return outputs

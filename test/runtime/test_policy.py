@@ -52,6 +52,36 @@ def test_step_is_the_normalized_network_between_affine_maps(policy):
     np.testing.assert_allclose(raw, expected, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("kind", "units", "options"),
+    [
+        ("ltc", "ncp", {"input_mapping": "linear"}),
+        ("ltc", "random", {"input_mapping": "none", "mixed_memory": True}),
+        ("cfc", "fully_connected", {"mode": "pure", "mixed_memory": True}),
+        ("cfc", 6, {"backbone_layers": 2, "backbone_units": 8, "mode": "no_gate"}),
+        ("cfc", 6, {"backbone_layers": 0, "proj_size": 3}),
+    ],
+    ids=["ltc-linear", "ltc-none-mixed", "wired-pure-mixed", "backbone", "no-backbone-proj"],
+)
+def test_normalization_folded_into_the_network_is_the_same_function(kind, units, options):
+    """step() runs the network with the input normalization folded into its first weights;
+    it must equal normalizing by hand and running the model-space network."""
+    wiring = make_ncps_wiring(units) if isinstance(units, str) else units
+    module = make_ncps_module(kind, wiring, **options)
+    n_out = from_ncps(module).network.output_size
+    normalization = Normalization(
+        NORMALIZATION.input_mean, NORMALIZATION.input_std, np.full(n_out, 0.5), np.full(n_out, 2.0)
+    )
+    policy = from_ncps(module, normalization=normalization)
+    assert policy._raw_network is not policy.network
+    xs = np.random.default_rng(3).normal(size=(40, 5)) * 3.0
+    raw = policy.run_sequence(xs, 0.05)
+    policy.reset()
+    z = (xs - normalization.input_mean) / normalization.input_std
+    model = np.array([policy.step_normalized(row, 0.05) for row in z])
+    np.testing.assert_allclose(raw, model * 2.0 + 0.5, rtol=0, atol=1e-11)
+
+
 def test_state_is_kept_between_steps_and_reset_zeroes_it(policy):
     policy.reset()
     x = np.ones(5)
