@@ -58,10 +58,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _robot_of(input_names: list[str]) -> str:
-    """The shipped robot whose joints the model's inputs name."""
+    """The robot (config/robots/<name>.yaml) whose joints the model's inputs name."""
+    from ltc_control.resources import config_path
     from ltc_control.robots import load_robot_description
 
-    for robot in ("panda", "double_pendulum"):
+    for robot in sorted(p.stem for p in config_path("robots").glob("*.yaml")):
         joints = load_robot_description(robot).joint_names
         if all(f"position/{j}" in input_names for j in joints):
             return robot

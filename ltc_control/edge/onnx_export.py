@@ -30,7 +30,13 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from ltc_control.edge.parameters import CfCLayer, cfc_layers, check_supported, ltc_parameters
+from ltc_control.edge.parameters import (
+    CfCLayer,
+    UnsupportedNetworkError,
+    cfc_layers,
+    check_supported,
+    ltc_parameters,
+)
 from ltc_control.runtime import LiquidPolicy, load_policy
 
 OPSET = 17
@@ -247,4 +253,4 @@ def _activation(graph: _GraphBuilder, name: str, x: str) -> str:
         erf = graph.op("Erf", graph.op("Div", x, graph.const(np.sqrt(2.0))))
         half_x = graph.op("Mul", x, graph.const(0.5))
         return graph.op("Mul", half_x, graph.op("Add", erf, graph.const(1.0)))
-    raise ValueError(f"unknown backbone activation {name!r}")
+    raise UnsupportedNetworkError(f"backbone activation {name!r} has no ONNX form here")
