@@ -61,10 +61,6 @@ from ltc_control.resources import share_dir
 from ltc_control.training.errors import TrainingConfigError
 from ltc_control.training.models import MODEL_KINDS
 
-BARRIERNET_MISSING = (
-    "is not available: ltc_control.safety has no differentiable (torch) safety layer yet"
-)
-
 
 @dataclass(frozen=True)
 class SimulatedData:
@@ -158,7 +154,7 @@ class ModelSpec:
     mixed_memory: bool = False
     ode_unfolds: int = 6  # ltc only
     hidden_layers: int = 2  # mlp only
-    barriernet: bool = False  # train through the differentiable safety layer
+    barriernet: bool = False  # cfc only: also output CBF gains, train through training.barrier
     training: dict[str, Any] = field(default_factory=dict)  # overrides of the shared options
 
     def validate(self, key: str, n_out: int) -> None:
@@ -175,13 +171,19 @@ class ModelSpec:
                 f"{key}.units",
                 f"must exceed {n_out + 2} for AutoNCP with {n_out} motor neurons",
             )
-        _check(not self.barriernet, f"{key}.barriernet", BARRIERNET_MISSING)
+        _check(
+            not self.barriernet or self.kind == "cfc",
+            f"{key}.barriernet",
+            "needs kind cfc (its linear readout gives the extra gain outputs)",
+        )
 
     def model_options(self, n_out: int) -> dict[str, Any]:
         """Constructor options of `models.build_model` for this spec."""
         if self.kind in ("cfc", "ltc"):
             options = {"units": self.units, "sparsity": self.sparsity}
             options |= {"wiring_seed": self.wiring_seed, "mixed_memory": self.mixed_memory}
+            if self.barriernet:  # nominal torque + velocity and position gains per joint
+                options["proj_size"] = 3 * n_out
             return options | ({"ode_unfolds": self.ode_unfolds} if self.kind == "ltc" else {})
         if self.kind == "lstm":
             return {"units": self.units}

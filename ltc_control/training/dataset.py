@@ -29,20 +29,30 @@ STD_FLOOR = 1e-2
 
 @dataclass
 class Episode:
-    """One trajectory as policy arrays: inputs (n, n_in), outputs (n, n_out), dt (n,) s."""
+    """One trajectory as policy arrays: inputs (n, n_in), outputs (n, n_out), dt (n,) s, and
+    `extra` (n, k) raw per-sample quantities a loss may need (BarrierNet: M, h, g), k may be 0."""
 
     inputs: np.ndarray
     outputs: np.ndarray
     dt: np.ndarray
+    extra: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.extra is None:
+            self.extra = np.zeros((len(self.dt), 0))
 
     def __len__(self) -> int:
         return len(self.dt)
 
 
 def episode_from_trajectory(
-    trajectory: Trajectory, gravity: Callable[[np.ndarray], np.ndarray], first_dt: float
+    trajectory: Trajectory,
+    gravity: Callable[[np.ndarray], np.ndarray],
+    first_dt: float,
+    extra: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> Episode:
-    """Policy inputs, effort-over-gravity targets and elapsed times of one trajectory."""
+    """Policy inputs, effort-over-gravity targets and elapsed times of one trajectory;
+    `extra(q, v)` -> (k,) per sample fills Episode.extra."""
     if len(trajectory) < 2:
         raise TrainingDataError(f"trajectory of {trajectory.robot} has fewer than 2 samples")
     dt = trajectory.dt.copy()
@@ -51,7 +61,10 @@ def episode_from_trajectory(
         raise TrainingDataError("trajectory stamps are not strictly increasing")
     inputs = np.hstack([trajectory.q, trajectory.v, trajectory.target])
     residual = trajectory.tau - np.array([gravity(q) for q in trajectory.q])
-    return Episode(inputs=inputs, outputs=residual, dt=dt)
+    rows = None
+    if extra is not None:
+        rows = np.array([extra(q, v) for q, v in zip(trajectory.q, trajectory.v, strict=True)])
+    return Episode(inputs=inputs, outputs=residual, dt=dt, extra=rows)
 
 
 def signal_names(joint_names: Sequence[str]) -> tuple[list[str], list[str], list[str], list[str]]:
@@ -91,13 +104,15 @@ class Normalizer:
             inputs=(episode.inputs - self.input_mean) / self.input_std,
             outputs=(episode.outputs - self.output_mean) / self.output_std,
             dt=episode.dt,
+            extra=episode.extra,
         )
 
 
 class EpisodeBatches:
     """Batches of `batch_size` episodes of similar length (cropped to the shortest), cut into
     `window`-sample chunks. Iterating yields lists of chunks (x (B, W, n_in), y (B, W, n_out),
-    dt (B, W)), one list per batch of episodes, batches in a seeded random order."""
+    dt (B, W), extra (B, W, k)), one list per batch of episodes, batches in a seeded random
+    order."""
 
     def __init__(
         self, episodes: Sequence[Episode], batch_size: int, window: int, seed: int
@@ -109,7 +124,7 @@ class EpisodeBatches:
         self.window = window
         self._rng = np.random.default_rng(seed)
 
-    def __iter__(self) -> Iterator[list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    def __iter__(self) -> Iterator[list[tuple[np.ndarray, ...]]]:
         # Shuffle, then sort by length (stable), so cropping to the shortest wastes little.
         order = self._rng.permutation(len(self.episodes))
         order = order[np.argsort([len(self.episodes[i]) for i in order], kind="stable")]
@@ -120,12 +135,18 @@ class EpisodeBatches:
     def __len__(self) -> int:
         return -(-len(self.episodes) // self.batch_size)
 
-    def _chunks(self, group: list[Episode]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        length = min(len(e) for e in group)
-        x = np.stack([e.inputs[:length] for e in group])
-        y = np.stack([e.outputs[:length] for e in group])
-        dt = np.stack([e.dt[:length] for e in group])
+    def _chunks(self, group: list[Episode]) -> list[tuple[np.ndarray, ...]]:
+        arrays = stack(group)
+        length = arrays[0].shape[1]
         return [
-            (x[:, s : s + self.window], y[:, s : s + self.window], dt[:, s : s + self.window])
-            for s in range(0, length, self.window)
+            tuple(a[:, s : s + self.window] for a in arrays) for s in range(0, length, self.window)
         ]
+
+
+def stack(group: Sequence[Episode]) -> tuple[np.ndarray, ...]:
+    """(x, y, dt, extra) of the episodes, cropped to the shortest, stacked on a batch axis."""
+    length = min(len(e) for e in group)
+    return tuple(
+        np.stack([getattr(e, name)[:length] for e in group])
+        for name in ("inputs", "outputs", "dt", "extra")
+    )

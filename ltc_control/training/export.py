@@ -18,12 +18,15 @@ from ltc_control.training.dataset import Normalizer
 from ltc_control.training.models import LIQUID_KINDS, SequenceModel
 
 
-def runtime_normalization(normalizer: Normalizer) -> Normalization:
+def runtime_normalization(normalizer: Normalizer, n_out: int | None = None) -> Normalization:
+    """The runtime's normalization; outputs beyond the normalizer's (BarrierNet gains) are
+    passed through unchanged (mean 0, std 1)."""
+    extra = 0 if n_out is None else n_out - len(normalizer.output_mean)
     return Normalization(
         input_mean=normalizer.input_mean,
         input_std=normalizer.input_std,
-        output_mean=normalizer.output_mean,
-        output_std=normalizer.output_std,
+        output_mean=np.concatenate([normalizer.output_mean, np.zeros(extra)]),
+        output_std=np.concatenate([normalizer.output_std, np.ones(extra)]),
     )
 
 
@@ -37,7 +40,7 @@ def to_policy(
 ) -> Any:
     """A numpy policy computing what `model` computes (written to `path` if given)."""
     input_names, input_units, output_names, output_units = names
-    normalization = runtime_normalization(normalizer)
+    normalization = runtime_normalization(normalizer, len(output_names))
     if model.kind in LIQUID_KINDS:
         return from_ncps(
             model.module,

@@ -46,7 +46,8 @@ class SequenceModel(nn.Module):
 
 
 class LiquidModel(SequenceModel):
-    """ncps CfC or LTC on an AutoNCP wiring with `units` neurons, `n_out` of them motor neurons."""
+    """ncps CfC or LTC on an AutoNCP wiring with `units` neurons, `n_out` of them motor neurons
+    (a CfC reads them out linearly into `proj_size` outputs, default n_out)."""
 
     def __init__(
         self,
@@ -58,6 +59,7 @@ class LiquidModel(SequenceModel):
         wiring_seed: int = 22222,
         mixed_memory: bool = False,
         ode_unfolds: int = 6,
+        proj_size: int | None = None,
     ) -> None:
         super().__init__()
         from ncps.torch import LTC, CfC
@@ -67,7 +69,8 @@ class LiquidModel(SequenceModel):
         wiring = AutoNCP(units, n_out, sparsity_level=sparsity, seed=wiring_seed)
         if kind == "cfc":
             # A linear readout of the motor neurons: CfC states live in (-1, 1), torques do not.
-            self.module = CfC(n_in, wiring, proj_size=n_out, mixed_memory=mixed_memory)
+            proj_size = n_out if proj_size is None else proj_size
+            self.module = CfC(n_in, wiring, proj_size=proj_size, mixed_memory=mixed_memory)
         elif kind == "ltc":
             self.module = LTC(n_in, wiring, mixed_memory=mixed_memory, ode_unfolds=ode_unfolds)
         else:

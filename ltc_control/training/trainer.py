@@ -18,8 +18,10 @@ Promises:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
+import pickle
 import platform
 import time
 from collections.abc import Callable
@@ -39,6 +41,7 @@ from ltc_control.training.dataset import (
     Normalizer,
     episode_from_trajectory,
     signal_names,
+    stack,
 )
 from ltc_control.training.errors import TrainingDataError
 from ltc_control.training.evaluation import Condition, EvaluationConfig, Evaluator, summarize
@@ -80,7 +83,7 @@ def prepare_data(
 ) -> DataBundle:
     """Simulated rollouts + rosbag recordings, curated, split by episode (see module doc)."""
     start = time.perf_counter()
-    trajectories = _simulated(config, robot, progress) + _recorded(config, robot)
+    trajectories = _cached_simulated(config, robot, progress) + _recorded(config, robot)
     if not trajectories:
         raise TrainingDataError("no training data: simulated.episodes is 0 and no rosbags")
     curated, curation = _curate(config, robot, trajectories)
@@ -102,6 +105,26 @@ def prepare_data(
         "seconds": time.perf_counter() - start,
     }
     return DataBundle(train=train, validation=validation, report=report)
+
+
+def _cached_simulated(
+    config: TrainConfig, robot: RobotDescription, progress: Progress
+) -> list[Trajectory]:
+    """The simulated rollouts, reused from report_dir when the same robot, seed and
+    data.simulated settings produced them before (several models of one config share them)."""
+    key = json.dumps([robot.name, config.seed, dataclasses.asdict(config.data.simulated)])
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    path = resolve(config.report_dir) / f"rollouts_{robot.name}_{digest}.pkl"
+    if path.is_file():
+        with path.open("rb") as stream:
+            return pickle.load(stream)  # our own cache file, written below
+    trajectories = _simulated(config, robot, progress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("wb") as stream:
+        pickle.dump(trajectories, stream)
+    temporary.replace(path)
+    return trajectories
 
 
 def _simulated(
@@ -173,6 +196,8 @@ class Trainer:
         self.progress = progress
         self.nominal_dt = 1.0 / config.data.simulated.rate_hz
         self.names = signal_names(self.robot.joint_names)
+        # BarrierNet losses need M(q), h(q, v), g(q) per sample: computed once, for all models.
+        self._barrier = any(spec.barriernet for spec in config.models)
         train = [self.episode(t) for t in data.train]
         self.normalizer = Normalizer.fit(train)
         self.train_episodes = [self.normalizer.normalize(e) for e in train]
@@ -181,7 +206,23 @@ class Trainer:
         ]
 
     def episode(self, trajectory: Trajectory) -> Episode:
-        return episode_from_trajectory(trajectory, self.gravity, self.nominal_dt)
+        extra = self.barrier_terms if self._barrier else None
+        return episode_from_trajectory(trajectory, self.gravity, self.nominal_dt, extra)
+
+    def barrier_terms(self, q: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """[M(q) flattened, h(q, v), g(q)] of the nominal model (BarrierNet loss)."""
+        terms = self.dynamics.terms(q, v)
+        return np.concatenate([terms.mass_matrix.ravel(), terms.bias, terms.gravity])
+
+    def names_for(self, spec: ModelSpec) -> tuple[list[str], ...]:
+        """Signal names and units of `spec`'s model file (BarrierNet adds the gain outputs)."""
+        if not spec.barriernet:
+            return self.names
+        from ltc_control.training.barrier import gain_output_names
+
+        gains = gain_output_names(self.robot.joint_names)
+        inputs, input_units, outputs, output_units = self.names
+        return inputs, input_units, outputs + gains, output_units + ["1"] * len(gains)
 
     def gravity(self, q: np.ndarray) -> np.ndarray:
         return self.dynamics.terms(q, np.zeros_like(q)).gravity
@@ -195,7 +236,8 @@ class Trainer:
         started = time.perf_counter()
         n_in, n_out = len(self.names[0]), len(self.names[2])
         model = build_model(spec.kind, n_in, n_out, **spec.model_options(n_out))
-        run = _Run(model, options, self.config, started, self.progress, spec.name)
+        loss = BarrierLoss(self.robot, self.normalizer) if spec.barriernet else mse_loss
+        run = _Run(model, options, self.config, started, self.progress, spec.name, loss)
         episodes = list(self.train_episodes)
         run.fit(episodes, self.validation_episodes, options.epochs, phase="bc")
         dagger = []
@@ -218,7 +260,7 @@ class Trainer:
     ) -> tuple[list[Episode], dict[str, Any]]:
         """Roll out the learner (no safety filter), label visited states with the expert."""
         sim = self.config.data.simulated
-        policy = to_policy(model, self.normalizer, self.names, f"{spec.name}-dagger")
+        policy = to_policy(model, self.normalizer, self.names_for(spec), f"{spec.name}-dagger")
         evaluator = Evaluator(
             self.robot,
             EvaluationConfig(
@@ -266,7 +308,9 @@ class Trainer:
             f"{spec.kind} {spec.units} neurons, trained by ltc-control train on {self.robot.name} "
             f"expert rollouts (seed {self.config.seed})"
         )
-        to_policy(model, self.normalizer, self.names, spec.name, description, path=model_path)
+        to_policy(
+            model, self.normalizer, self.names_for(spec), spec.name, description, path=model_path
+        )
         plot_path = report_dir / f"{spec.name}_loss.png"
         plot_losses(run.history, plot_path, spec.name)
         report = {
@@ -293,12 +337,53 @@ class Trainer:
             "model_file": str(model_path),
             "loss_plot": str(plot_path),
             "input_names": self.names[0],
-            "output_names": self.names[2],
+            "output_names": self.names_for(spec)[2],
             "host": {"python": platform.python_version(), "machine": platform.machine()},
         }
         report_path = report_dir / f"{spec.name}.json"
         report_path.write_text(json.dumps(_plain(report), indent=1))
         return TrainResult(spec.name, model_path, report_path, plot_path, report)
+
+
+Loss = Callable[..., Any]  # (prediction, y, x, extra) -> scalar tensor, normalized units
+
+
+def mse_loss(prediction: Any, y: Any, x: Any, extra: Any) -> Any:
+    """Mean squared error of the normalized effort over gravity."""
+    return ((prediction - y) ** 2).mean()
+
+
+class BarrierLoss:
+    """BarrierNet: outputs [nominal, velocity gains, position gains] -> barrier layer -> the
+    command, compared with the expert's (normalized effort over gravity, like mse_loss)."""
+
+    def __init__(self, robot: RobotDescription, normalizer: Normalizer) -> None:
+        import torch
+
+        from ltc_control.training.barrier import BarrierLayer
+
+        self.dof = robot.dof
+        self.layer = BarrierLayer(robot)
+        self.norm = {
+            k: torch.as_tensor(v, dtype=torch.float32)
+            for k, v in dataclasses.asdict(normalizer).items()
+        }
+
+    def __call__(self, prediction: Any, y: Any, x: Any, extra: Any) -> Any:
+        from ltc_control.training.barrier import gains_from_outputs
+
+        dof, norm = self.dof, self.norm
+        raw_inputs = x * norm["input_std"] + norm["input_mean"]
+        q, v = raw_inputs[..., :dof], raw_inputs[..., dof : 2 * dof]
+        mass = extra[..., : dof * dof].reshape(*extra.shape[:-1], dof, dof)
+        bias = extra[..., dof * dof : dof * dof + dof]
+        gravity = extra[..., dof * dof + dof :]
+        nominal = prediction[..., :dof] * norm["output_std"] + norm["output_mean"] + gravity
+        velocity_gain = gains_from_outputs(prediction[..., dof : 2 * dof])
+        position_gain = gains_from_outputs(prediction[..., 2 * dof :])
+        command = self.layer(nominal, q, v, mass, bias, velocity_gain, position_gain)
+        normalized = (command - gravity - norm["output_mean"]) / norm["output_std"]
+        return ((normalized - y) ** 2).mean()
 
 
 class _Run:
@@ -312,6 +397,7 @@ class _Run:
         started: float,
         progress: Progress,
         name: str,
+        loss: Loss,
     ) -> None:
         import torch
 
@@ -324,6 +410,7 @@ class _Run:
         self.deadline = started + options.time_budget_s
         self.progress = progress
         self.name = name
+        self.loss = loss
         self.epoch = 0
         self.stopped_early = False
         self.history: dict[str, list] = {
@@ -385,9 +472,10 @@ class _Run:
         losses, weights = [], []
         for chunks in batches:
             state = None
-            for x, y, dt in chunks:
-                prediction, state = model(_tensor(x), _tensor(dt), state)
-                loss = torch.mean((prediction - _tensor(y)) ** 2)
+            for x, y, dt, extra in chunks:
+                x, y, dt, extra = (_tensor(a) for a in (x, y, dt, extra))
+                prediction, state = model(x, dt, state)
+                loss = self.loss(prediction, y, x, extra)
                 self.optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), self.options.grad_clip)
@@ -401,14 +489,11 @@ class _Run:
         if not validation:
             return float("nan")
         torch = self.torch
-        length = min(len(e) for e in validation)
-        x = _tensor(np.stack([e.inputs[:length] for e in validation]))
-        y = _tensor(np.stack([e.outputs[:length] for e in validation]))
-        dt = _tensor(np.stack([e.dt[:length] for e in validation]))
+        x, y, dt, extra = (_tensor(a) for a in stack(validation))
         self.model.eval()
         with torch.no_grad():
             prediction, _ = self.model(x, dt)
-        return float(torch.mean((prediction - y) ** 2))
+            return float(self.loss(prediction, y, x, extra))
 
 
 def _median_rate(episodes: list[Episode]) -> float:

@@ -78,3 +78,50 @@ def test_state_carries_across_windows():
         first, state = model(x[:, :5], dt[:, :5])
         second, _ = model(x[:, 5:], dt[:, 5:], state)
     torch.testing.assert_close(torch.cat([first, second], dim=1), whole)
+
+
+def test_barrier_layer_keeps_joints_inside_their_limits():
+    """At a joint limit moving outwards, the layer brakes; far from limits it passes u through."""
+    from ltc_control.robots import load_robot_description
+    from ltc_control.training.barrier import BarrierLayer
+
+    robot = load_robot_description("double_pendulum")
+    layer = BarrierLayer(robot)
+    mass, bias = torch.eye(2).expand(2, 2, 2), torch.zeros(2, 2)
+    q = torch.tensor([[0.0, 0.0], [robot.limits.upper[0] - 0.01, 0.0]], dtype=torch.float32)
+    v = torch.tensor([[0.1, -0.1], [2.0, 0.0]])
+    u = torch.tensor([[0.3, -0.2], [1.0, 0.0]], requires_grad=True)
+    gains = torch.full((2, 2), 5.0, requires_grad=True)
+    command = layer(u, q, v, mass, bias, gains, gains)
+    torch.testing.assert_close(command[0], u[0])  # inactive: unchanged
+    assert command[1, 0] < -1.0  # near the upper limit, moving up fast: decelerate
+    command[1, 0].backward()
+    assert gains.grad[1].abs().sum() > 0  # the gains shape the command when active
+
+
+def test_barriernet_model_trains_and_exports(tmp_path, tiny_config):
+    from ltc_control.runtime import load_policy
+    from ltc_control.training import train_config_from_dict
+    from ltc_control.training.trainer import run_training
+
+    spec = {
+        "name": "bn",
+        "kind": "cfc",
+        "units": 8,
+        "barriernet": True,
+        "output": str(tmp_path / "bn.npz"),
+    }
+    config = tiny_config(tmp_path, models=[spec])
+    config["training"] |= {"epochs": 3}
+    config["dagger"] = {"rounds": 0}
+    _, (result,) = run_training(train_config_from_dict(config))
+    policy = load_policy(result.model_path)
+    assert policy.output_names == [
+        "effort_over_gravity/joint1",
+        "effort_over_gravity/joint2",
+        "cbf_velocity_gain/joint1",
+        "cbf_velocity_gain/joint2",
+        "cbf_position_gain/joint1",
+        "cbf_position_gain/joint2",
+    ]
+    assert np.isfinite(result.report["final_validation_loss"])
