@@ -3,8 +3,8 @@
 Network: AutoNCP(19 neurons, 2 motor outputs), 8 inputs; CfC (default mode) and LTC (6 ODE
 unfolds). ncps is called one step at a time with its hidden state carried, under
 torch.no_grad() and torch.set_num_threads(1) (fair for single-sample control loops). Ours is
-`LiquidPolicy.step(x, dt)`: the full node-facing path including input checks and
-normalization. Prints a table, then one JSON line: cfc_ncp19_us, ltc_ncp19_us, ncps_cfc_us,
+`LiquidPolicy.step(x, dt)`: the full node-facing path including input checks and a
+non-identity normalization, in float64. Prints a table, then one JSON line: cfc_ncp19_us, ltc_ncp19_us, ncps_cfc_us,
 ncps_ltc_us (medians, microseconds), cfc_ncp19_speedup, ltc_ncp19_speedup (median ratios).
 """
 
@@ -19,7 +19,7 @@ import torch
 from ncps.torch import LTC, CfC
 from ncps.wirings import AutoNCP
 
-from ltc_control.runtime import from_ncps
+from ltc_control.runtime import Normalization, from_ncps
 
 STEPS = 3000
 WARMUP = 200
@@ -58,7 +58,15 @@ def _ncps_stepper(module: torch.nn.Module) -> Callable[[np.ndarray], object]:
 
 def _compare(name: str, module: torch.nn.Module, xs: np.ndarray) -> dict[str, float]:
     module.eval()
-    policy = from_ncps(module, dtype="float64")
+    # A realistic (non-identity) normalization: its cost is part of the step.
+    rng = np.random.default_rng(1)
+    normalization = Normalization(
+        rng.normal(size=INPUTS),
+        rng.uniform(0.5, 2.0, INPUTS),
+        np.zeros(OUTPUTS),
+        np.full(OUTPUTS, 3.0),
+    )
+    policy = from_ncps(module, dtype="float64", normalization=normalization)
     xs32 = xs.astype(np.float32)
     ncps_step = _ncps_stepper(module)
     ncps_times, ours_times = _time_interleaved(
