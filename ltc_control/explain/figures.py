@@ -71,6 +71,8 @@ def plot_activity(recording: PolicyRecording, normalized_inputs: np.ndarray, pat
 def plot_time_constants(recording: PolicyRecording, tau: np.ndarray, path: Path) -> Path:
     """tau over time per group (log scale), and every neuron's median tau, sorted."""
     plt = _pyplot()
+    from matplotlib.patches import Patch
+
     groups = _groups(recording)
     time = recording.elapsed
     figure = plt.figure(figsize=(13, 2.3 * len(groups) + 1))
@@ -94,11 +96,10 @@ def plot_time_constants(recording: PolicyRecording, tau: np.ndarray, path: Path)
     )
     bars.set_xscale("log")
     bars.set_yticks(range(len(order)), [recording.neuron_names[i] for i in order], fontsize=7)
-    bars.axvline(np.median(recording.dt), color="black", ls="--", lw=0.8, label="median dt")
     bars.set_xlabel("median tau (s), fastest at the bottom")
-    for group, color in colors.items():
-        bars.barh([], [], color=color, label=group)
-    bars.legend(fontsize=7)
+    handles = [Patch(color=color, label=group) for group, color in colors.items()]
+    line = bars.axvline(np.median(recording.dt), color="black", ls="--", lw=0.8)
+    bars.legend([*handles, line], [*colors, "median dt"], fontsize=7)
     figure.suptitle("Effective time constants (see summary.json: time_constant_method)")
     return _save(figure, path)
 
