@@ -8,6 +8,8 @@ import numpy as np
 import onnx
 import pytest
 from edge_cases import CELLS, generated_policy, shipped_cases
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ltc_control.edge.onnx_export import export_onnx
 from ltc_control.edge.onnx_runner import OnnxPolicy, OnnxPolicyError, max_difference
@@ -102,3 +104,39 @@ def test_mixed_memory_is_refused_by_name(tmp_path):
     policy = from_ncps(CfC(4, AutoNCP(10, 2), mixed_memory=True))
     with pytest.raises(UnsupportedNetworkError, match="mixed memory"):
         export_onnx(policy, tmp_path / "p.onnx")
+
+
+@pytest.fixture(scope="module")
+def exported_pairs(tmp_path_factory):
+    """(runtime policy, onnx runner) per cell, float64, built once for the property test."""
+    folder = tmp_path_factory.mktemp("pairs")
+    pairs = {}
+    for cell in CELLS:
+        policy = generated_policy(cell, folder / f"{cell}.npz")
+        pairs[cell] = (policy, OnnxPolicy(export_onnx(policy, folder / f"{cell}.onnx")))
+    return pairs
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cell=st.sampled_from(sorted(CELLS)),
+    x=st.lists(st.floats(-10, 10), min_size=7, max_size=7),
+    state_seed=st.integers(0, 2**16),
+    dt=st.floats(1e-4, 2.0),
+)
+def test_any_single_step_matches_from_any_state(exported_pairs, cell, x, state_seed, dt):
+    """From a random reachable state (a few random steps), one step with any input in ±10 std
+    and any elapsed time from 0.1 ms to 2 s agrees to 1e-5 (model space)."""
+    policy, runner = exported_pairs[cell]
+    rng = np.random.default_rng(state_seed)
+    policy.reset()
+    runner.reset()
+    for _ in range(3):
+        warm, warm_dt = rng.normal(size=7), float(rng.uniform(0.001, 0.1))
+        policy.step(warm, warm_dt)
+        runner.step(warm, warm_dt)
+    gap = (
+        policy.step(np.array(x), dt) - runner.step(np.array(x), dt)
+    ) / policy.normalization.output_std
+    assert np.abs(gap).max() < TOLERANCE
+    assert np.abs(policy.state - runner.state).max() < TOLERANCE
