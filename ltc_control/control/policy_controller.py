@@ -100,6 +100,7 @@ class PolicyController:
             return None
         if verdict is StampVerdict.CLOCK_RESET:
             self.policy.reset()
+            self.steps = 0
         try:
             output = self.policy.step(self.layout.build(q, v, self.target), dt)
         except RuntimeInputError:  # the runtime leaves the state unchanged

@@ -10,13 +10,18 @@ Every nominal command runs through the CBF quadratic program (ltc_control.safety
 joint state. Whatever goes wrong, what is published stays inside the torque box: a malformed
 nominal command, an infeasible QP or a solver failure gives the filter's braking command; a
 watchdog publishes that braking command when no fresh joint state or nominal command arrived
-within `watchdog_timeout` (s, node clock). Deactivation, and SIGINT/SIGTERM, publish a final
+within `watchdog_timeout` (s, node clock). Joint states whose stamps are repeated, out of order,
+older than `watchdog_timeout` or that far in the future are refused and counted (the constraints
+must be evaluated at the arm's current state); a clock jump backwards (simulator reset) is
+accepted. An exception from the filter core (e.g. a crashing solver) is caught, counted as a
+solver failure and answered with braking. Deactivation, and SIGINT/SIGTERM, publish a final
 braking command first. Filter parameters (`filter.*`, defaults from config/safety/<robot>.yaml)
 can be tightened at run time, never loosened past the robot description.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -28,11 +33,13 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
 from ltc_control.control.signals import SignalError, match_joints
+from ltc_control.control.stamps import StampClock
 from ltc_control.control.watchdog import CommandWatchdog
 from ltc_control.errors import ConfigError
 from ltc_control.msg import SafetyStatus
 from ltc_control.nodes.parameters import ParameterSpec, declare_parameters
 from ltc_control.nodes.spin import run_nodes
+from ltc_control.nodes.stamps import to_seconds
 from ltc_control.nodes.timing import ComputeTimer
 from ltc_control.robots import load_robot_description
 from ltc_control.safety import FilterResult, SafetyConfig, SafetyFilter, load_safety_config
@@ -74,7 +81,12 @@ class SafetyFilterNode(LifecycleNode):
         self.v: np.ndarray | None = None
         self.last_status = SafetyStatus(mode=SafetyStatus.MODE_INACTIVE)
         self.rejected = 0
-        self.watchdog = CommandWatchdog(self.params["watchdog_timeout"])
+        self.filter_errors = 0
+        timeout = self.params["watchdog_timeout"]
+        self.watchdog = CommandWatchdog(timeout)
+        self.stamps = StampClock(
+            timeout, math.inf, max_age=timeout, future_tolerance=timeout, reset_jump=timeout
+        )
         self.timer = ComputeTimer(1.0 / self.params["control_rate_hz"])
         self.add_on_set_parameters_callback(self._on_set_parameters)
         if self.params["autostart"]:
@@ -132,6 +144,11 @@ class SafetyFilterNode(LifecycleNode):
         except SignalError as exc:
             self._reject(f"joint state refused: {exc}")
             return
+        stamp = to_seconds(msg.header.stamp)
+        verdict, _ = self.stamps.elapsed(stamp, self._now())
+        if not verdict.accepted:
+            self._reject(f"joint state refused: {verdict.value} stamp {stamp:.9f} s")
+            return
         self.q, self.v = q, v
         self.watchdog.state_received(self._now())
 
@@ -146,7 +163,13 @@ class SafetyFilterNode(LifecycleNode):
                 self.publish_braking(f"malformed nominal command: {exc}")
                 return
             self.watchdog.command_received(self._now())
-            result = self.filter.filter(self.q, self.v, nominal)
+            try:
+                result = self.filter.filter(self.q, self.v, nominal)
+            except Exception as exc:  # the last line before the motors: brake, never crash
+                self.filter_errors += 1
+                self.get_logger().error(f"filter error: {exc!r}", throttle_duration_sec=1.0)
+                self.publish_braking(f"filter error: {type(exc).__name__}: {exc}")
+                return
             self._publish(result, nominal)
 
     def _on_watchdog_timer(self) -> None:
@@ -194,7 +217,7 @@ class SafetyFilterNode(LifecycleNode):
             filtered_count=counters.get("filtered", 0),
             fallback_count=counters.get("fallback", 0),
             infeasible_count=counters.get("infeasible", 0),
-            solver_failure_count=counters.get("solver_failure", 0),
+            solver_failure_count=counters.get("solver_failure", 0) + self.filter_errors,
             watchdog_count=self.watchdog.fired,
             rejected_messages=self.rejected + counters.get("invalid_input", 0),
             deadline_overruns=self.timer.overruns,

@@ -1,0 +1,239 @@
+"""The policy and safety filter nodes in one process, driven over real DDS topics by a probe node
+that plays the robot (publishes /clock, joint_states, target; may inject nominal_command) and
+records what leaves (commands, safety_status, /diagnostics, policy_state).
+
+Sim time is used (the probe owns /clock), so the watchdog and stamps are deterministic: nothing
+happens between ticks unless the test advances the clock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import PointStamped
+from rclpy.node import Node
+from reliability_cases import PANDA, make_filter, unsafe_reason
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray
+
+from ltc_control.msg import PolicyState, SafetyStatus
+from ltc_control.nodes.stamps import time_msg
+from ltc_control.nodes.target_node import TARGET_QOS
+from ltc_control.resources import config_path
+
+DT = 0.01  # s, the control period of config/panda.yaml
+DIAGNOSTICS_PERIOD = 0.05  # s of sim time (5 ticks), so tests see /diagnostics quickly
+HOME = PANDA.home
+ZERO = np.zeros(PANDA.dof)
+FILTERED, FALLBACK, WATCHDOG = (
+    SafetyStatus.MODE_FILTERED,
+    SafetyStatus.MODE_FALLBACK,
+    SafetyStatus.MODE_WATCHDOG,
+)
+
+
+def node_args(*extra: str, model_file: Path | None = None) -> list[str]:
+    args = ["--ros-args", "--params-file", str(config_path("panda.yaml"))]
+    args += ["-p", "use_sim_time:=true"]
+    if model_file is not None:
+        args += ["-p", f"model_file:={model_file}"]
+    for item in extra:
+        args += ["-p", item]
+    return args
+
+
+def joint_state(
+    stamp: float,
+    q: Sequence[float] = HOME,
+    v: Sequence[float] = ZERO,
+    names: Sequence[str] | None = None,
+) -> JointState:
+    msg = JointState(
+        name=list(PANDA.joint_names if names is None else names),
+        position=[float(x) for x in q],
+        velocity=[float(x) for x in v],
+    )
+    msg.header.stamp = time_msg(stamp) if stamp >= 0 else time_msg(0.0)
+    return msg
+
+
+class Probe(Node):
+    """Plays the robot and records the outputs."""
+
+    def __init__(self, context: object) -> None:
+        super().__init__("reliability_probe", context=context, use_global_arguments=False)
+        self.clock_pub = self.create_publisher(Clock, "/clock", 10)
+        self.joint_pub = self.create_publisher(JointState, "joint_states", 10)
+        self.nominal_pub = self.create_publisher(JointState, "nominal_command", 10)
+        self.target_pub = self.create_publisher(PointStamped, "target", TARGET_QOS)
+        self.commands: list[np.ndarray] = []
+        self.statuses: list[SafetyStatus] = []
+        self.diagnostics: list[DiagnosticArray] = []
+        self.policy_states: list[PolicyState] = []
+        # The state the filter holds when each status is published (for the oracle).
+        self.status_states: list[tuple[np.ndarray, np.ndarray]] = []
+        self.filter_state = (HOME.copy(), ZERO.copy())
+        self.create_subscription(
+            Float64MultiArray, "commands", lambda m: self.commands.append(np.array(m.data)), 100
+        )
+        self.create_subscription(SafetyStatus, "safety_status", self._on_status, 100)
+        self.create_subscription(
+            DiagnosticArray, "/diagnostics", lambda m: self.diagnostics.append(m), 100
+        )
+        self.create_subscription(
+            PolicyState, "policy_state", lambda m: self.policy_states.append(m), 100
+        )
+
+    def _on_status(self, msg: SafetyStatus) -> None:
+        self.statuses.append(msg)
+        self.status_states.append(self.filter_state)
+
+    def set_clock(self, t: float) -> None:
+        self.clock_pub.publish(Clock(clock=time_msg(t)))
+
+    def publish_target(self, point: Sequence[float] = (0.5, 0.0, 0.5)) -> None:
+        msg = PointStamped()
+        msg.point.x, msg.point.y, msg.point.z = (float(c) for c in point)
+        self.target_pub.publish(msg)
+
+
+class Loop:
+    """Policy + safety filter + probe on one EventsExecutor, in a fresh rclpy context."""
+
+    def __init__(
+        self,
+        context: object,
+        model_file: Path,
+        filter_params: Sequence[str] = (),
+        with_policy: bool = True,
+    ) -> None:
+        from ltc_control.nodes.policy_node import PolicyNode
+        from ltc_control.nodes.safety_filter_node import SafetyFilterNode
+        from ltc_control.nodes.spin import make_executor
+
+        self.probe = Probe(context)
+        self.safety = SafetyFilterNode(
+            context=context,
+            cli_args=node_args(f"diagnostics_period:={DIAGNOSTICS_PERIOD}", *filter_params),
+            use_global_arguments=False,
+        )
+        self.nodes: list[Node] = [self.probe, self.safety]
+        self.policy = None
+        if with_policy:
+            self.policy = PolicyNode(
+                context=context,
+                cli_args=node_args(model_file=model_file),
+                use_global_arguments=False,
+            )
+            self.nodes.append(self.policy)
+        self.executor = make_executor(context)
+        for node in self.nodes:
+            self.executor.add_node(node)
+        self.t = 1.0
+        self.reference = make_filter()
+
+    # -- driving ------------------------------------------------------------------------------
+    def spin_until(self, condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                return False
+            self.executor.spin_once(timeout_sec=0.005)
+        return True
+
+    def spin_for(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.executor.spin_once(timeout_sec=0.005)
+
+    def start(self) -> None:
+        """Clock and target up, then good ticks until the filter filters."""
+        self.probe.set_clock(self.t)
+        self.probe.publish_target()
+        assert self.spin_until(lambda: self.tick() and self.mode() == FILTERED, 20.0), (
+            "the loop never reached MODE_FILTERED"
+        )
+
+    def tick(
+        self,
+        q: Sequence[float] = HOME,
+        v: Sequence[float] = ZERO,
+        message: JointState | None = None,
+        valid: bool = True,
+        wait: bool = True,
+    ) -> bool:
+        """Advance the clock one period and publish a joint state (a good one by default).
+
+        `valid`: whether the filter will accept it (the oracle then uses it as the filter's
+        state). Waits for the next safety status; False if none came within 1 s.
+        """
+        self.t += DT
+        self.probe.set_clock(self.t)
+        if valid:
+            self.probe.filter_state = (np.asarray(q, float), np.asarray(v, float))
+        self.probe.joint_pub.publish(joint_state(self.t, q, v) if message is None else message)
+        if not wait:
+            return True
+        seen = len(self.probe.statuses)
+        return self.spin_until(lambda: len(self.probe.statuses) > seen, 1.0)
+
+    def recover(self, ticks: int = 40) -> bool:
+        """Good input again: True once the filter is back in MODE_FILTERED."""
+        for _ in range(ticks):
+            self.tick()
+            if self.mode() == FILTERED:
+                return True
+        return False
+
+    # -- reading ------------------------------------------------------------------------------
+    def mode(self) -> int | None:
+        return self.probe.statuses[-1].mode if self.probe.statuses else None
+
+    def last_status(self) -> SafetyStatus:
+        return self.probe.statuses[-1]
+
+    def diagnostics(self) -> list[dict[str, object]]:
+        """Every /diagnostics received: level (int), message and the key/values."""
+        return [
+            {"level": _level(d.status[0].level), "message": d.status[0].message}
+            | {kv.key: kv.value for kv in d.status[0].values}
+            for d in self.probe.diagnostics
+        ]
+
+    def diagnostics_counter(self, key: str) -> int:
+        """The largest value of a /diagnostics counter so far (spins until one more arrives)."""
+        seen = len(self.probe.diagnostics)
+        for _ in range(round(DIAGNOSTICS_PERIOD / DT) + 2):
+            self.tick()
+        assert len(self.probe.diagnostics) > seen, "no /diagnostics"
+        return max(int(d[key]) for d in self.diagnostics())
+
+    def unsafe_outputs(self) -> list[str]:
+        """Every published command and status checked against the oracle."""
+        problems = [
+            f"command {i}: {r}"
+            for i, u in enumerate(self.probe.commands)
+            if (r := unsafe_reason(self.reference, None, None, u, False))
+        ]
+        for i, (status, (q, v)) in enumerate(
+            zip(self.probe.statuses, self.probe.status_states, strict=True)
+        ):
+            filtered = status.mode == FILTERED
+            reason = unsafe_reason(self.reference, q, v, np.array(status.safe_command), filtered)
+            if reason:
+                problems.append(f"status {i} (mode {status.mode}, {status.reason}): {reason}")
+        return problems
+
+    def close(self) -> None:
+        for node in self.nodes:
+            node.destroy_node()
+        self.executor.shutdown()
+
+
+def _level(level: bytes | int) -> int:
+    return level[0] if isinstance(level, bytes) else int(level)

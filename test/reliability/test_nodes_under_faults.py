@@ -1,0 +1,235 @@
+"""Faults through real topics against the running policy and safety filter nodes.
+
+For each fault: no crash (the executor keeps spinning), every published command finite, inside
+the torque box and (when MODE_FILTERED) satisfying the hard CBF rows at the state the filter
+held; the fault is counted in SafetyStatus and /diagnostics; good input brings MODE_FILTERED back.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from diagnostic_msgs.msg import DiagnosticStatus
+from reliability_cases import PANDA, FailingSolver, RaisingSolver, SlowSolver
+from ros_harness import DT, FALLBACK, FILTERED, HOME, WATCHDOG, ZERO, Loop, joint_state
+from sensor_msgs.msg import JointState
+
+from ltc_control.msg import SafetyStatus
+from ltc_control.nodes.stamps import time_msg
+
+pytestmark = pytest.mark.ros
+JOINTS = list(PANDA.joint_names)
+
+
+@pytest.fixture
+def loop(ros_context, untrained_panda_policy: Path) -> Iterator[Loop]:
+    running = Loop(ros_context, untrained_panda_policy)
+    running.start()
+    yield running
+    running.close()
+
+
+def assert_safe_and_recovers(loop: Loop) -> None:
+    assert loop.recover(), f"no recovery: last status {loop.last_status()}"
+    assert loop.unsafe_outputs() == []
+
+
+def _modes(loop: Loop, since: int) -> list[int]:
+    return [s.mode for s in loop.probe.statuses[since:]]
+
+
+# --- malformed joint states -----------------------------------------------------------------
+
+BAD_JOINT_STATES: dict[str, Callable[[float], JointState]] = {
+    "nan position": lambda t: joint_state(t, [math.nan, *HOME[1:]]),
+    "inf velocity": lambda t: joint_state(t, HOME, [*ZERO[:6], math.inf]),
+    "short position": lambda t: joint_state(t, HOME[:6], ZERO, JOINTS),
+    "no velocity": lambda t: joint_state(t, HOME, []),
+    "unknown joint": lambda t: joint_state(t, HOME, ZERO, ["elbow", *JOINTS[1:]]),
+    "missing joint": lambda t: joint_state(t, HOME[:6], ZERO[:6], JOINTS[:6]),
+    "duplicated joint": lambda t: joint_state(t, [*HOME, 0.0], [*ZERO, 0.0], [*JOINTS, JOINTS[2]]),
+    "empty": lambda t: _stamped(JointState(), t),
+    "huge position": lambda t: joint_state(t, np.full(PANDA.dof, 1e300)),
+}
+
+
+def _stamped(msg: JointState, t: float) -> JointState:
+    msg.header.stamp = time_msg(t)
+    return msg
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_JOINT_STATES))
+def test_malformed_joint_states_brake_count_and_recover(loop: Loop, kind: str) -> None:
+    status_before = loop.last_status()
+    first = len(loop.probe.statuses)
+    make = BAD_JOINT_STATES[kind]
+    for _ in range(12):
+        loop.tick(message=make(loop.t + DT), valid=kind == "huge position", wait=False)
+        loop.spin_for(0.01)
+    modes = _modes(loop, first)
+    assert WATCHDOG in modes or FALLBACK in modes, modes
+    assert loop.recover()
+    status = loop.last_status()
+    if kind != "huge position":  # finite: the filter holds it (and brakes), the policy refuses
+        assert status.rejected_messages >= status_before.rejected_messages + 12
+        assert loop.diagnostics_counter("rejected_messages") >= status.rejected_messages
+    assert status.watchdog_count > status_before.watchdog_count
+    assert loop.probe.policy_states[-1].rejected_messages >= 12
+    assert loop.unsafe_outputs() == []
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        lambda t: joint_state(t, HOME[::-1], ZERO, JOINTS[::-1]),
+        lambda t: joint_state(t, [*HOME, 0.04], [*ZERO, 0.0], [*JOINTS, "panda_finger_joint1"]),
+    ],
+    ids=["reordered", "extra joint"],
+)
+def test_reordered_or_extra_joints_are_filtered_normally(loop: Loop, message) -> None:
+    rejected = loop.last_status().rejected_messages
+    for _ in range(5):
+        assert loop.tick(message=message(loop.t + DT))
+    assert loop.mode() == FILTERED and loop.last_status().rejected_messages == rejected
+    assert loop.unsafe_outputs() == []
+
+
+# --- malformed nominal commands (injected next to the policy's) -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("effort", "names", "reason"),
+    [
+        ([math.nan] * 7, JOINTS, "malformed nominal command: non-finite joint values"),
+        ([1.0] * 6, JOINTS, "malformed nominal command: 7 joint names but 6 values"),
+        ([1.0] * 7, ["x", *JOINTS[1:]], "malformed nominal command: message lacks joints"),
+        ([], [], "malformed nominal command: message lacks joints"),
+        ([1e300] * 7, JOINTS, "invalid_input: inputs too large (overflow)"),
+        ([5e3] * 7, JOINTS, ""),  # finite, far beyond the box: filtered into the box
+    ],
+)
+def test_malformed_nominal_commands_brake_with_the_reason(
+    loop: Loop, effort: list, names: list, reason: str
+) -> None:
+    before = loop.last_status()
+    seen = len(loop.probe.statuses)
+    msg = JointState(name=names, effort=effort)
+    msg.header.stamp = time_msg(loop.t)
+    loop.probe.nominal_pub.publish(msg)
+
+    def answered() -> SafetyStatus | None:
+        for status in loop.probe.statuses[seen:]:
+            injected = list(status.nominal_command[:1]) == effort[:1]
+            if (reason and status.reason.startswith(reason)) or (not reason and injected):
+                return status
+        return None
+
+    assert loop.spin_until(lambda: answered() is not None)
+    assert answered().mode == (FALLBACK if reason else FILTERED)
+    # Malformed messages and non-finite filter inputs are both counted as rejected inputs.
+    rejected = loop.last_status().rejected_messages - before.rejected_messages
+    assert rejected == (1 if reason else 0)
+    assert_safe_and_recovers(loop)
+
+
+# --- time -----------------------------------------------------------------------------------
+
+
+def _stamp_fault(loop: Loop, kind: str, last_good: float) -> JointState:
+    t = loop.t + DT  # the clock when this message is published
+    stamps = {
+        "stale": t - 1.0,
+        "future": t + 1.0,
+        "repeated": last_good,
+        "out of order": last_good - 3 * DT,
+        "wall clock stamps": 1.7e9,  # wall time while the nodes run on sim time
+    }
+    return joint_state(stamps[kind])
+
+
+@pytest.mark.parametrize(
+    "kind", ["stale", "future", "repeated", "out of order", "wall clock stamps"]
+)
+def test_bad_stamps_are_refused_by_both_nodes(loop: Loop, kind: str) -> None:
+    before = loop.last_status()
+    first = len(loop.probe.statuses)
+    last_good = loop.t
+    for _ in range(12):
+        loop.tick(message=_stamp_fault(loop, kind, last_good), valid=False, wait=False)
+        loop.spin_for(0.01)
+    modes = _modes(loop, first)
+    assert WATCHDOG in modes, modes
+    assert loop.recover()
+    assert loop.last_status().rejected_messages >= before.rejected_messages + 12
+    assert loop.probe.policy_states[-1].rejected_messages >= 12
+    assert loop.unsafe_outputs() == []
+
+
+def test_sim_clock_jumping_backwards_resets_and_recovers(loop: Loop) -> None:
+    """A simulator reset: /clock and stamps go from ~1.2 s back to 0.1 s."""
+    for _ in range(10):
+        loop.tick()
+    steps_before = loop.probe.policy_states[-1].step_count
+    loop.t = 0.1
+    first = len(loop.probe.statuses)
+    assert loop.recover()
+    assert loop.probe.policy_states[-1].step_count < steps_before  # hidden state reset
+    assert loop.unsafe_outputs() == []
+    assert all(s.mode in (FILTERED, WATCHDOG) for s in loop.probe.statuses[first:])
+
+
+# --- solver faults (SafetyFilter.solver is the filter's public solver object) ----------------
+
+
+@pytest.mark.parametrize(
+    ("solver", "reason"),
+    [
+        (FailingSolver(-4), "solver_failure: daqp exitflag -4 (iteration limit)"),
+        (RaisingSolver(), "filter error: RuntimeError: solver crashed"),
+    ],
+)
+def test_solver_failure_brakes_counts_and_recovers(loop: Loop, solver, reason: str) -> None:
+    working = loop.safety.filter.solver
+    before = loop.last_status().solver_failure_count
+    loop.safety.filter.solver = solver
+    first = len(loop.probe.statuses)
+    for _ in range(5):
+        assert loop.tick()
+    assert {s.reason for s in loop.probe.statuses[first:]} == {reason}
+    assert all(s.mode == FALLBACK for s in loop.probe.statuses[first:])
+    assert loop.last_status().solver_failure_count == before + 5
+    errors = [d for d in loop.diagnostics() if d["level"] == DiagnosticStatus.ERROR[0]]
+    assert loop.diagnostics_counter("solver_failures") >= before + 5
+    assert any(reason in d["message"] for d in loop.diagnostics()), errors
+    loop.safety.filter.solver = working
+    assert_safe_and_recovers(loop)
+
+
+def test_slow_solver_counts_deadline_overruns(loop: Loop) -> None:
+    working = loop.safety.filter.solver
+    loop.safety.filter.solver = SlowSolver(working, delay_s=2 * DT)
+    for _ in range(5):
+        assert loop.tick()
+    assert loop.last_status().deadline_overruns >= 3
+    assert loop.mode() == FILTERED
+    loop.safety.filter.solver = working
+    assert loop.diagnostics_counter("deadline_overruns") >= 3
+    assert_safe_and_recovers(loop)
+
+
+def test_infeasible_state_brakes_and_counts(loop: Loop) -> None:
+    q, v = HOME.copy(), ZERO.copy()
+    q[3], v[3] = PANDA.limits.upper[3] + 0.5, PANDA.limits.velocity[3]
+    before = loop.last_status().infeasible_count
+    first = len(loop.probe.statuses)
+    for _ in range(5):
+        loop.tick(q, v)
+    infeasible = [s for s in loop.probe.statuses[first:] if s.reason.startswith("infeasible")]
+    assert infeasible and all(s.mode == FALLBACK for s in infeasible)
+    assert loop.last_status().infeasible_count >= before + len(infeasible)
+    assert loop.diagnostics_counter("infeasible") >= before + len(infeasible)
+    assert_safe_and_recovers(loop)
