@@ -129,7 +129,7 @@ class SafetyFilter:
             config.slack_quadratic_penalty,
             config.control_period,
         )
-        self._bounds = box_bounds(self.layout, self.torque_reference, self.torque_box.limit)
+        self.qp_bounds = box_bounds(self.layout, self.torque_reference, self.torque_box.limit)
         self.solver.reset()
 
     def tighten(self, **changes) -> None:
@@ -180,7 +180,7 @@ class SafetyFilter:
     ) -> tuple[QuadraticProgram, np.ndarray, np.ndarray]:
         """The QP of one step and the stacked conditions G u <= w it was built from."""
         G, w = self.layout.stack(groups, terms)
-        qp = assemble(G, w, self.layout, u_nominal, self.torque_reference, self._bounds)
+        qp = assemble(G, w, self.layout, u_nominal, self.torque_reference, self.qp_bounds)
         return qp, G, w
 
     def filter(self, q: np.ndarray, v: np.ndarray, u_nominal: np.ndarray) -> FilterResult:

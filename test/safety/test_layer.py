@@ -1,0 +1,66 @@
+"""The BarrierNet layer: same answer as the filter, gradients checked by finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ltc_control.safety.layer import BarrierNetError, BarrierNetLayer, DenseQP
+
+
+def _batch(robot, layer, batch: int, seed: int):
+    rng = np.random.default_rng(seed)
+    limits = robot.limits
+    q = torch.tensor(
+        np.stack([rng.uniform(limits.lower + 0.2, limits.upper - 0.2) for _ in range(batch)])
+    )
+    v = torch.tensor(rng.uniform(-0.3, 0.3, (batch, robot.dof)) * limits.velocity)
+    u = torch.tensor(rng.uniform(-2, 2, (batch, robot.dof)) * limits.effort, requires_grad=True)
+    scale = torch.tensor(rng.uniform(0.5, 1.5, (batch, len(layer.gain_names))))
+    gains = (layer.default_gains * scale).requires_grad_(True)
+    return q, v, u, gains
+
+
+def test_layer_matches_the_filter(robot, safety_filter) -> None:
+    layer = BarrierNetLayer(safety_filter)
+    q, v, u, _ = _batch(robot, layer, 8, seed=1)
+    out = layer(q, v, u)
+    for i in range(len(q)):
+        expected = safety_filter.filter(q[i].numpy(), v[i].numpy(), u[i].detach().numpy())
+        assert expected.mode == "filtered"
+        np.testing.assert_allclose(out[i].detach().numpy(), expected.command, atol=1e-8)
+
+
+def test_layer_gradients_pass_gradcheck(robot, safety_filter) -> None:
+    layer = BarrierNetLayer(safety_filter)
+    q, v, u, gains = _batch(robot, layer, 2, seed=2)
+    assert torch.autograd.gradcheck(
+        lambda u_, g_: layer(q, v, u_, g_), (u, gains), eps=1e-6, atol=1e-5, rtol=1e-4
+    )
+    out = layer(q, v, u, gains)
+    out.sum().backward()
+    assert gains.grad.abs().sum() > 0, "no CBF row active: the gains test nothing"
+
+
+def test_dense_qp_gradcheck_with_active_constraints() -> None:
+    rng = np.random.default_rng(0)
+    n, m, batch = 4, 6, 3
+    root = rng.normal(size=(batch, n, n))
+    H = torch.tensor(root @ root.transpose(0, 2, 1) + n * np.eye(n), requires_grad=True)
+    f = torch.tensor(rng.normal(size=(batch, n)) * 5, requires_grad=True)
+    A = torch.tensor(rng.normal(size=(batch, m, n)), requires_grad=True)
+    b = torch.tensor(rng.uniform(0.1, 1.0, (batch, m)), requires_grad=True)
+    x = DenseQP.apply(H, f, A, b)
+    residual = b - (A @ x.unsqueeze(-1)).squeeze(-1)
+    assert (residual.abs() < 1e-9).sum() >= batch  # active constraints in the test
+    assert torch.autograd.gradcheck(DenseQP.apply, (H, f, A, b), eps=1e-6, atol=1e-6)
+
+
+def test_layer_rejects_bad_gains(robot, safety_filter) -> None:
+    layer = BarrierNetLayer(safety_filter)
+    q, v, u, gains = _batch(robot, layer, 2, seed=3)
+    with pytest.raises(BarrierNetError, match="positive"):
+        layer(q, v, u, -gains.detach())
+    with pytest.raises(BarrierNetError, match="shape"):
+        layer(q, v, u, gains.detach()[:, :1])
