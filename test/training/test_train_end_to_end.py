@@ -64,3 +64,27 @@ def test_training_is_reproducible(tiny_run, tmp_path):
     assert first.keys() == second.keys()
     for key in first:
         np.testing.assert_array_equal(first[key], second[key])
+
+
+def test_trains_from_a_rosbag_with_curation_report(tmp_path, tiny_config):
+    """A rosbag2 recording alone is a data source; the curation report lands in the JSON."""
+    from ltc_control.data import make_demo_bag
+    from ltc_control.training import train_config_from_dict
+    from ltc_control.training.trainer import run_training
+
+    bag = make_demo_bag(tmp_path / "demo_bag", "double_pendulum", n_episodes=3, duration_s=1.5)
+    config = tiny_config(tmp_path)
+    config["data"] = {
+        "simulated": {"episodes": 0},
+        "rosbags": [str(bag)],
+        "validation_fraction": 0.0,
+    }
+    config["training"] |= {"epochs": 2}
+    config["dagger"] = {"rounds": 0}
+    data, (result,) = run_training(train_config_from_dict(config))
+    report = json.loads(result.report_path.read_text())
+    assert report["data"]["rosbags"] == [str(bag)]
+    assert report["data"]["episodes_before_curation"] == 3
+    assert report["data"]["curation"]["input_samples"] > 3 * 100  # ~150 samples per episode
+    assert set(report["data"]["curation"]["dropped"]) >= {"nonfinite", "duplicate"}
+    assert data.report["episodes_train"] >= 1
