@@ -176,3 +176,116 @@ def joint_message(draw, joint_names: tuple[str, ...], scale: float = 3.0) -> dic
 def command_values(dof: int) -> st.SearchStrategy[list[float]]:
     """Nominal torques (N·m): in range, far out of range, or non-finite."""
     return joint_values(dof, 500.0)
+
+
+# --- the loop on the cores (bulk of the generated cases) -----------------------------------
+
+
+@dataclass
+class CaseOutcome:
+    command: np.ndarray | None  # what the filter published for this case (None: nothing)
+    filtered: bool
+    problem: str  # '' when safe (or nothing published)
+
+
+class CoreLoop:
+    """The decisions the nodes make, on the cores: the filter holds the last joint state that
+    match_joints accepts; the policy controller steps on it; the filter filters the policy's
+    command (or an injected nominal command). Used for the bulk of the generated cases, where
+    DDS would cost ~1 ms per message; the same cases go through real topics in smaller number.
+    """
+
+    def __init__(self, controller: object, safety_filter: SafetyFilter) -> None:
+        from ltc_control.control.signals import SignalError, match_joints
+
+        self._match, self._signal_error = match_joints, SignalError
+        self.controller = controller
+        self.filter = safety_filter
+        self.state: tuple[np.ndarray, np.ndarray] | None = None
+        self.rejected = 0
+
+    def joint_state(self, msg: dict, stamp: float, now: float) -> CaseOutcome:
+        joints = self.filter.robot.joint_names
+        try:
+            q = self._match(msg["name"], msg["position"], joints)
+            v = self._match(msg["name"], msg["velocity"], joints)
+            self.state = (q, v)
+        except self._signal_error:
+            self.rejected += 1
+        step = self.controller.on_joint_state(
+            msg["name"], msg["position"], msg["velocity"], stamp, now
+        )
+        if step is None or self.state is None:
+            return CaseOutcome(None, False, "")
+        return self.nominal(step.command)
+
+    def nominal(self, command: np.ndarray) -> CaseOutcome:
+        if self.state is None:
+            return CaseOutcome(None, False, "")
+        q, v = self.state
+        result = self.filter.filter(q, v, command)
+        filtered = result.mode == "filtered"
+        return CaseOutcome(
+            result.command, filtered, unsafe_reason(self.filter, q, v, result.command, filtered)
+        )
+
+    def injected_nominal(self, names: list[str], effort: list[float]) -> CaseOutcome:
+        """A nominal command from the network (maybe malformed): braking if it is refused."""
+        if self.state is None:
+            return CaseOutcome(None, False, "")
+        try:
+            command = self._match(names, effort, self.filter.robot.joint_names)
+        except self._signal_error:
+            self.rejected += 1
+            q, v = self.state
+            braking = self.filter.braking_command(q, v)
+            return CaseOutcome(braking, False, unsafe_reason(self.filter, q, v, braking, False))
+        return self.nominal(command)
+
+
+def make_core_loop(policy_file: str) -> CoreLoop:
+    from ltc_control.control.policy_controller import PolicyController
+    from ltc_control.control.stamps import StampClock
+    from ltc_control.robots.dynamics import PinocchioDynamics
+    from ltc_control.runtime import load_policy
+
+    clock = StampClock(0.01, 0.1, max_age=0.5, future_tolerance=0.05, reset_jump=0.5)
+    controller = PolicyController(
+        load_policy(policy_file), PANDA.joint_names, clock, PinocchioDynamics(PANDA).gravity
+    )
+    controller.set_target([0.5, 0.0, 0.5])
+    return CoreLoop(controller, make_filter())
+
+
+STAMP_FAULTS = st.sampled_from(
+    [("good", 0.01)] * 6
+    + [("repeated", 0.0), ("out_of_order", -0.03), ("stale", -1.0), ("future", 1.0)]
+    + [("reset", -5.0), ("nan", math.nan), ("gap", 0.5), ("wall_clock", 1.7e9)]
+)
+
+
+@st.composite
+def loop_case(draw) -> dict:
+    """One input event for the loop: a joint state with a stamp fault, maybe plus an injected
+    nominal command, maybe a new target."""
+    case = {"joint": draw(joint_message(PANDA.joint_names)), "stamp": draw(STAMP_FAULTS)}
+    if draw(st.booleans()):
+        names = draw(st.permutations(PANDA.joint_names)) if draw(st.booleans()) else []
+        case["nominal"] = (list(names), draw(command_values(len(names))))
+    if draw(st.integers(0, 9)) == 0:
+        case["target"] = draw(st.lists(st.floats(-2, 2) | BAD_FLOATS, min_size=3, max_size=3))
+    return case
+
+
+def run_case(loop: CoreLoop, case: dict, clock: list[float]) -> list[CaseOutcome]:
+    """Apply one generated case to the core loop; `clock` = [now] is advanced in place."""
+    kind, offset = case["stamp"]
+    clock[0] = 0.5 if kind == "reset" else clock[0] + 0.01
+    now = clock[0]
+    stamp = {"reset": now, "wall_clock": offset, "nan": math.nan}.get(kind, now + offset - 0.01)
+    if "target" in case:
+        loop.controller.set_target(case["target"])
+    outcomes = [loop.joint_state(case["joint"], stamp, now)]
+    if "nominal" in case:
+        outcomes.append(loop.injected_nominal(*case["nominal"]))
+    return outcomes

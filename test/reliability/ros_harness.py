@@ -16,7 +16,7 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PointStamped
 from rclpy.node import Node
-from reliability_cases import PANDA, make_filter, unsafe_reason
+from reliability_cases import PANDA, unsafe_reason
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
@@ -25,6 +25,7 @@ from ltc_control.msg import PolicyState, SafetyStatus
 from ltc_control.nodes.stamps import time_msg
 from ltc_control.nodes.target_node import TARGET_QOS
 from ltc_control.resources import config_path
+from ltc_control.safety import SafetyFilter
 
 DT = 0.01  # s, the control period of config/panda.yaml
 DIAGNOSTICS_PERIOD = 0.05  # s of sim time (5 ticks), so tests see /diagnostics quickly
@@ -135,7 +136,9 @@ class Loop:
         for node in self.nodes:
             self.executor.add_node(node)
         self.t = 1.0
-        self.reference = make_filter()
+        # The oracle's rows use the node's own configuration (its control period is derived
+        # from the control rate, 10 ms here, not the 1 ms of config/safety/panda.yaml).
+        self.reference = SafetyFilter(PANDA, self.safety.config)
 
     # -- driving ------------------------------------------------------------------------------
     def spin_until(self, condition: Callable[[], bool], timeout: float = 5.0) -> bool:
@@ -166,11 +169,12 @@ class Loop:
         message: JointState | None = None,
         valid: bool = True,
         wait: bool = True,
+        timeout: float = 1.0,
     ) -> bool:
         """Advance the clock one period and publish a joint state (a good one by default).
 
         `valid`: whether the filter will accept it (the oracle then uses it as the filter's
-        state). Waits for the next safety status; False if none came within 1 s.
+        state). Waits for the next safety status; False if none came within `timeout` s.
         """
         self.t += DT
         self.probe.set_clock(self.t)
@@ -180,7 +184,7 @@ class Loop:
         if not wait:
             return True
         seen = len(self.probe.statuses)
-        return self.spin_until(lambda: len(self.probe.statuses) > seen, 1.0)
+        return self.spin_until(lambda: len(self.probe.statuses) > seen, timeout)
 
     def recover(self, ticks: int = 40) -> bool:
         """Good input again: True once the filter is back in MODE_FILTERED."""
