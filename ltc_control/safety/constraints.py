@@ -85,12 +85,14 @@ class Constraint(Protocol):
     name: str
     soft: bool
     slack_penalty: float
+    relative_degree: int  # 0: plain inequality in u; 1, 2: (high-order) CBF
 
     def rows(self, terms: FilterTerms, q: np.ndarray, v: np.ndarray) -> BarrierRows: ...
 
     def margin(self, rows: BarrierRows, condition: np.ndarray) -> float:
-        """Distance of the state (or command) to the boundary, given the rows' condition values
-        kappa (C u + d) + c1 h' + c0 h at the command (>= 0 means satisfied)."""
+        """Distance to the boundary (>= 0 means satisfied), given the rows' condition values
+        kappa (C u + d) + c1 h' + c0 h at the command. (The filter uses min h directly for
+        barrier groups and calls this for plain inequalities.)"""
         ...
 
 
@@ -194,10 +196,12 @@ class EndEffectorForceBound:
     translations (no rotation blocked; friction large enough to stick). The contact force F is
     what makes the point's acceleration zero under the command u:
 
-        F = Λ (J M⁻¹ (u - h) + J'v) = Λ J M⁻¹ u + Λ (J a0 + J'v),   Λ = (J M⁻¹ Jᵀ)⁺
+        F = Λ (J M⁻¹ (u - h) + J'v) = Λ (J a + J'v),   Λ = (J M⁻¹ Jᵀ + ε tr(J M⁻¹ Jᵀ) I)⁻¹
 
-    (the pseudo-inverse drops directions the arm cannot move in at all, e.g. out of the double
-    pendulum's plane, where the reaction is structural, not commanded). F is linear in u. Out of
+    ε = 1e-9 changes Λ by ~1e-9 relative wherever the arm can move; in a direction it cannot move
+    at all (out of the double pendulum's plane) J and J'v have exactly zero rows, so F gets no
+    component there (the reaction is structural, not commanded); near a singular pose Λ is huge
+    along the lost direction, as it physically is. F is linear in u. Out of
     contact it is the force the arm *would* exert if blocked now: bounding it always bounds the
     quasi-static impact/pushing force and the Cartesian acceleration the filter lets through.
     The ball ||F|| <= force_max is inner-approximated by the polytope N F <= r with the 26
@@ -207,7 +211,8 @@ class EndEffectorForceBound:
     """
 
     relative_degree = 0
-    _RANK_TOLERANCE = 1e-8  # relative eigenvalue cutoff of J M⁻¹ Jᵀ for the pseudo-inverse
+    _DAMPING = 1e-9  # relative regularisation of J M⁻¹ Jᵀ before inversion
+    _eye = np.eye(3)
 
     def __init__(self, force_max: float, soft=True, penalty=1e2) -> None:
         self.name, self.soft, self.slack_penalty = "end_effector_force", soft, penalty
@@ -219,12 +224,10 @@ class EndEffectorForceBound:
         self._zeros = np.zeros(len(self.directions))
 
     def operational_mass(self, terms: FilterTerms) -> np.ndarray:
-        """Λ = (J M⁻¹ Jᵀ)⁺ (kg), by eigen-decomposition (np.linalg.pinv costs ~7x more)."""
+        """Λ (kg): (J M⁻¹ Jᵀ + ε tr(J M⁻¹ Jᵀ) I)⁻¹, ε = 1e-9 (see the class docstring)."""
         J = terms.ee_jacobian
-        eigenvalues, vectors = np.linalg.eigh(J @ terms.inverse_mass @ J.T)
-        kept = eigenvalues > self._RANK_TOLERANCE * eigenvalues[-1]
-        inverse = np.divide(1.0, eigenvalues, out=np.zeros(3), where=kept)
-        return (vectors * inverse) @ vectors.T
+        inverse = J @ terms.inverse_mass @ J.T
+        return np.linalg.inv(inverse + self._DAMPING * np.trace(inverse) * self._eye)
 
     def rows(self, terms: FilterTerms, q: np.ndarray, v: np.ndarray) -> BarrierRows:
         # F = Λ (J a + J'v): the rows r - N F >= 0 have L = -N Λ J, e = r - N Λ J'v.

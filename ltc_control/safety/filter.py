@@ -114,6 +114,7 @@ class SafetyFilter:
         )
         self.constraint_names = (self.torque_box.name, *(c.name for c in self.constraints))
         self._soft = [c.soft for c in self.constraints]
+        self._plain_groups = [j for j, c in enumerate(self.constraints) if c.relative_degree == 0]
         self._penalties = [c.slack_penalty for c in self.constraints]
         damping = np.asarray(config.braking_damping, dtype=float)
         if damping.size == 0:
@@ -177,11 +178,12 @@ class SafetyFilter:
 
     def quadratic_program(
         self, terms: FilterTerms, groups: list[BarrierRows], u_nominal: np.ndarray
-    ) -> tuple[QuadraticProgram, np.ndarray, np.ndarray]:
-        """The QP of one step and the stacked conditions G u <= w it was built from."""
-        G, w = self.layout.stack(groups, terms)
+    ) -> tuple[QuadraticProgram, np.ndarray, np.ndarray, np.ndarray]:
+        """The QP of one step, the stacked conditions G u <= w it was built from, and the
+        stacked barrier values h."""
+        G, w, h = self.layout.stack(groups, terms)
         qp = assemble(G, w, self.layout, u_nominal, self.torque_reference, self.qp_bounds)
-        return qp, G, w
+        return qp, G, w, h
 
     def filter(self, q: np.ndarray, v: np.ndarray, u_nominal: np.ndarray) -> FilterResult:
         """The closest command to u_nominal (N·m) that satisfies the constraints at (q, v)."""
@@ -193,9 +195,9 @@ class SafetyFilter:
                 q, v, None, f"invalid_input: {_non_finite(q, v, u_nominal)}", start
             )
         terms, groups = self.rows(q, v)
-        qp, G, w = self.quadratic_program(terms, groups, u_nominal)
+        qp, G, w, h = self.quadratic_program(terms, groups, u_nominal)
         solution = self.solver.solve(qp)
-        step = _Step(groups, G, w)
+        step = _Step(groups, G, w, h)
         if solution.status == "infeasible":
             self._counters["infeasible"] += 1
             reason = "infeasible: no command satisfies every hard constraint"
@@ -233,17 +235,17 @@ class SafetyFilter:
         return ""
 
     def _filtered(self, solution: QPSolution, u, residual, step, start) -> FilterResult:
-        dof, limit = self.robot.dof, self.torque_box.limit
+        dof, limit, layout = self.robot.dof, self.torque_box.limit, self.layout
         u = np.clip(u, -limit, limit)  # removes round-off (<= 1e-12 relative, checked above)
         slack = np.zeros(len(self.constraint_names))
-        slack[self.layout.soft_groups + 1] = np.maximum(solution.x[dof:], 0.0)  # -0 at its bound
+        slack[layout.soft_groups + 1] = np.maximum(solution.x[dof:], 0.0)  # -0 at its bound
         if np.max(slack) > HARD_ROW_TOLERANCE:
             self._counters["slack_used"] += 1
         self._counters["filtered"] += 1
         multipliers = solution.multipliers
-        active_groups = set(self.layout.row_group[multipliers[len(solution.x) :] != 0.0].tolist())
+        row_active = np.add.reduceat(multipliers[len(solution.x) :] != 0.0, layout.starts)
         active = [self.torque_box.name] if multipliers[:dof].any() else []
-        active += [c.name for j, c in enumerate(self.constraints) if j in active_groups]
+        active += [c.name for c, hit in zip(self.constraints, row_active, strict=True) if hit]
         margins, condition = self._margins(step, u, residual)
         return FilterResult(
             command=u,
@@ -278,15 +280,16 @@ class SafetyFilter:
         )
 
     def _margins(self, step, u: np.ndarray, residual) -> tuple[np.ndarray, np.ndarray]:
+        """State margins (barrier groups: smallest h; plain inequalities: their own margin) and
+        condition margins (smallest row residual), torque box first."""
         box = self.torque_box.margin(u)
-        margins = [box] + [
-            c.margin(rows, residual[start : start + len(rows.h)])
-            for rows, c, start in zip(
-                step.groups, self.constraints, self.layout.starts, strict=True
-            )
-        ]
-        condition = np.minimum.reduceat(residual, self.layout.starts)
-        return np.array(margins), np.concatenate(([box], condition))
+        starts = self.layout.starts
+        margins = np.concatenate(([box], np.minimum.reduceat(step.h, starts)))
+        for j in self._plain_groups:
+            rows, start = step.groups[j], starts[j]
+            margins[j + 1] = self.constraints[j].margin(rows, residual[start : start + len(rows.h)])
+        condition = np.concatenate(([box], np.minimum.reduceat(residual, starts)))
+        return margins, condition
 
 
 def _non_finite(q: np.ndarray, v: np.ndarray, u_nominal: np.ndarray) -> str:
@@ -303,3 +306,4 @@ class _Step:
     groups: list[BarrierRows]
     G: np.ndarray
     w: np.ndarray
+    h: np.ndarray

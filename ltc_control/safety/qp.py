@@ -34,7 +34,7 @@ from ltc_control.safety.model import FilterTerms
 INFINITY = 1e30  # DAQP's "no bound"
 _EXIT_OPTIMAL, _EXIT_INFEASIBLE = 1, -1
 _ACTIVE = 1  # DAQP sense flag: start with this constraint in the working set
-_ZERO_ROW = 1e-12  # rows with a smaller norm are left unscaled (0 u <= w: feasible iff w >= 0)
+_ZERO_ROW = 1e-12  # smallest row norm divided by (a zero row stays a zero row)
 
 
 @dataclass(frozen=True)
@@ -112,9 +112,9 @@ class RowLayout:
             ),
         )
 
-    def stack(self, groups: list[BarrierRows], terms: FilterTerms) -> tuple[np.ndarray, np.ndarray]:
-        """All conditions as G u <= w (rows in group order): G = -kappa L M⁻¹,
-        w = kappa (L a0 + e) + c1 h' + c0 h."""
+    def stack(self, groups: list[BarrierRows], terms: FilterTerms):
+        """All conditions as G u <= w (rows in group order), and the stacked barrier values h:
+        G = -kappa L M⁻¹, w = kappa (L a0 + e) + c1 h' + c0 h."""
         L = np.concatenate([rows.L for rows in groups])
         e = np.concatenate([rows.e for rows in groups])
         h_dot = np.concatenate([rows.h_dot for rows in groups])
@@ -122,7 +122,7 @@ class RowLayout:
         kappa_L = self.kappa[:, None] * L
         G = -(kappa_L @ terms.inverse_mass)
         w = kappa_L @ terms.free_acceleration + self.kappa * e + self.c1 * h_dot + self.c0 * h
-        return G, w
+        return G, w, h
 
 
 def assemble(
@@ -136,8 +136,8 @@ def assemble(
     """Dense matrices of the filter QP (see the module docstring) from the stacked G u <= w.
     `bounds` = (lower, upper) of x, constant per filter (torque box, s >= 0)."""
     Gz = G * torque_scale
-    norms = np.sqrt(np.einsum("ij,ij->i", Gz, Gz))
-    norms[norms < _ZERO_ROW] = 1.0
+    # A zero row (0 u <= w) keeps its sign after scaling by _ZERO_ROW: feasible iff w >= 0.
+    norms = np.maximum(np.sqrt(np.einsum("ij,ij->i", Gz, Gz)), _ZERO_ROW)
     A = np.concatenate((Gz / norms[:, None], layout.slack_columns), axis=1)
     return QuadraticProgram(
         H=layout.hessian,

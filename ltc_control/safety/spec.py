@@ -93,7 +93,7 @@ class CvxpySpecification:
             h.value, h_dot.value = rows.h, rows.h_dot
             kappa = condition_coefficients(rows.relative_degree, rows.gains, dt)[0]
             row_norms = np.linalg.norm(kappa * C.value * reference, axis=1)
-            norms.value = np.where(row_norms < 1e-12, 1.0, row_norms)  # as qp.assemble
+            norms.value = np.maximum(row_norms, 1e-12)  # as qp.assemble
         self.u_nominal.value = np.asarray(u_nominal, dtype=float)
         options = _CLARABEL_SETTINGS if self.solver == "CLARABEL" else {}
         try:

@@ -26,6 +26,12 @@ def safety_filter(robot, robot_name) -> SafetyFilter:
     return SafetyFilter(robot, load_safety_config(robot_name))
 
 
+@pytest.fixture(scope="session")
+def challenging_state():
+    """random_challenging_state(robot, rng) -> (q, v, u_nominal)."""
+    return random_challenging_state
+
+
 def random_challenging_state(robot, rng: np.random.Generator):
     """A state and nominal command that tend to make several constraints active at once: joints
     near their limits, fast, and a nominal torque up to 3x the effort limit."""

@@ -9,20 +9,18 @@ import pytest
 
 from ltc_control.safety.spec import CvxpySpecification
 
-from .conftest import random_challenging_state
-
 STATES = 1000
 TOLERANCE = 1e-6  # in units of each joint's effort limit (the QP's own scale)
 
 
 @pytest.mark.slow
-def test_fast_path_agrees_with_cvxpy_on_random_states(robot, safety_filter) -> None:
+def test_fast_path_agrees_with_cvxpy_on_random_states(robot, safety_filter, challenging_state):
     spec = CvxpySpecification(safety_filter)
     rng = np.random.default_rng(2024)
     compared, several_active, disagreements = 0, 0, []
     fast_only = 0
     for _ in range(STATES):
-        q, v, u = random_challenging_state(robot, rng)
+        q, v, u = challenging_state(robot, rng)
         fast = safety_filter.filter(q, v, u)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

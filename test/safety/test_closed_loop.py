@@ -1,0 +1,47 @@
+"""Closed loop in MuJoCo: an aggressive controller (joint targets beyond the limits, end effector
+pushed through the table) never violates a limit through the filter, and does without it.
+
+CI runs a seeded subset (the full 200-episode runs per robot are `python -m
+ltc_control.safety.evaluation`, reported in the safety report); the violation counts are exact.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from ltc_control.safety import load_safety_config
+from ltc_control.safety.evaluation import EvaluationConfig, evaluate
+
+EPISODES = 12  # per robot and seed block, 1 s of simulated time each
+# Margins that keep ±10 % link-mass mismatch at zero violations (measured, see evaluation.py).
+MISMATCH_MARGINS = {
+    "panda": {"velocity_margin": 0.5, "position_margin": 0.03},
+    "double_pendulum": {"velocity_margin": 0.3, "position_margin": 0.06},
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1])
+def test_filter_prevents_every_violation(robot, robot_name, seed) -> None:
+    config = load_safety_config(robot_name)
+    report = evaluate(robot, config, EvaluationConfig(episodes=EPISODES, seed=seed))
+    assert report.total_violations == 0, report.summary()
+    assert report.max_contact_force <= config.force_max * 1.05
+    assert report.filter_counters["filtered"] > 0.99 * report.steps
+
+
+@pytest.mark.slow
+def test_without_filter_the_same_controller_violates_limits(robot, robot_name) -> None:
+    config = load_safety_config(robot_name)
+    report = evaluate(robot, config, EvaluationConfig(episodes=4, use_filter=False))
+    for kind in ("position", "velocity", "torque"):
+        assert report.violating_episodes[kind] >= 1, (kind, report.summary())
+
+
+@pytest.mark.slow
+def test_mass_mismatch_is_absorbed_by_the_margins(robot, robot_name) -> None:
+    config = dataclasses.replace(load_safety_config(robot_name), **MISMATCH_MARGINS[robot_name])
+    report = evaluate(robot, config, EvaluationConfig(episodes=EPISODES, seed=7, mass_spread=0.1))
+    assert report.total_violations == 0, report.summary()
