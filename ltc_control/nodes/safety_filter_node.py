@@ -16,7 +16,8 @@ must be evaluated at the arm's current state); a clock jump backwards (simulator
 accepted. An exception from the filter core (e.g. a crashing solver) is caught, counted as a
 solver failure and answered with braking. Deactivation, and SIGINT/SIGTERM, publish a final
 braking command first. Filter parameters (`filter.*`, defaults from config/safety/<robot>.yaml)
-can be tightened at run time, never loosened past the robot description.
+can be tightened at run time, never loosened past the robot description; a refused update is
+logged and counted with the rejected messages.
 """
 
 from __future__ import annotations
@@ -286,6 +287,7 @@ class SafetyFilterNode(LifecycleNode):
             if self.filter is not None:
                 self.filter.tighten(**{k: getattr(config, k) for k in changes})
         except ConfigError as exc:
+            self._reject(f"parameter update refused: {exc}")
             return SetParametersResult(successful=False, reason=str(exc))
         self.config = config
         return SetParametersResult(successful=True)

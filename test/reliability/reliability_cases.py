@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from ltc_control.robots import load_robot_description
 from ltc_control.safety import SafetyFilter, load_safety_config
+from ltc_control.safety.constraints import inequality_rows
 from ltc_control.safety.filter import HARD_ROW_TOLERANCE
 from ltc_control.safety.qp import QPSolution, QuadraticProgram
 
@@ -51,13 +52,24 @@ def unsafe_reason(
     if np.max(excess) > 1e-9:
         return f"outside the torque box by {np.max(excess):.3g} N·m"
     if filtered and q is not None and v is not None:
-        terms, groups = reference.rows(q, v)
-        G, w = reference.layout.stack(groups, terms)
-        residual = (w - G @ command)[reference.layout.hard_rows]
-        scale = 1.0 + np.abs(w[reference.layout.hard_rows])
-        worst = np.min(residual / scale) if residual.size else 0.0
+        return _hard_row_violation(reference, q, v, command)
+    return ""
+
+
+def _hard_row_violation(
+    reference: SafetyFilter, q: np.ndarray, v: np.ndarray, command: np.ndarray
+) -> str:
+    """Each hard group's rows in the reference form G u <= w (constraints.inequality_rows),
+    relative to 1 + |w| (the filter's absolute tolerance, on rows of any size)."""
+    terms, groups = reference.rows(q, v)
+    dt = reference.config.control_period
+    for constraint, rows in zip(reference.constraints, groups, strict=True):
+        if constraint.soft:
+            continue
+        G, w = inequality_rows(rows, terms, dt)
+        worst = np.min((w - G @ command) / (1.0 + np.abs(w)))
         if worst < -HARD_ROW_TOLERANCE:
-            return f"hard CBF row violated by {-worst:.3g} (relative)"
+            return f"hard CBF row of {constraint.name} violated by {-worst:.3g} (relative)"
     return ""
 
 

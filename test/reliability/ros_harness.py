@@ -38,9 +38,9 @@ FILTERED, FALLBACK, WATCHDOG = (
 )
 
 
-def node_args(*extra: str, model_file: Path | None = None) -> list[str]:
+def node_args(*extra: str, model_file: Path | None = None, sim_time: bool = True) -> list[str]:
     args = ["--ros-args", "--params-file", str(config_path("panda.yaml"))]
-    args += ["-p", "use_sim_time:=true"]
+    args += ["-p", f"use_sim_time:={str(sim_time).lower()}"]
     if model_file is not None:
         args += ["-p", f"model_file:={model_file}"]
     for item in extra:
@@ -112,6 +112,7 @@ class Loop:
         model_file: Path,
         filter_params: Sequence[str] = (),
         with_policy: bool = True,
+        sim_time: bool = True,
     ) -> None:
         from ltc_control.nodes.policy_node import PolicyNode
         from ltc_control.nodes.safety_filter_node import SafetyFilterNode
@@ -120,7 +121,9 @@ class Loop:
         self.probe = Probe(context)
         self.safety = SafetyFilterNode(
             context=context,
-            cli_args=node_args(f"diagnostics_period:={DIAGNOSTICS_PERIOD}", *filter_params),
+            cli_args=node_args(
+                f"diagnostics_period:={DIAGNOSTICS_PERIOD}", *filter_params, sim_time=sim_time
+            ),
             use_global_arguments=False,
         )
         self.nodes: list[Node] = [self.probe, self.safety]
@@ -128,14 +131,15 @@ class Loop:
         if with_policy:
             self.policy = PolicyNode(
                 context=context,
-                cli_args=node_args(model_file=model_file),
+                cli_args=node_args(model_file=model_file, sim_time=sim_time),
                 use_global_arguments=False,
             )
             self.nodes.append(self.policy)
         self.executor = make_executor(context)
         for node in self.nodes:
             self.executor.add_node(node)
-        self.t = 1.0
+        self.sim_time = sim_time
+        self.t = 1.0 if sim_time else time.time()
         # The oracle's rows use the node's own configuration (its control period is derived
         # from the control rate, 10 ms here, not the 1 ms of config/safety/panda.yaml).
         self.reference = SafetyFilter(PANDA, self.safety.config)
@@ -156,7 +160,8 @@ class Loop:
 
     def start(self) -> None:
         """Clock and target up, then good ticks until the filter filters."""
-        self.probe.set_clock(self.t)
+        if self.sim_time:
+            self.probe.set_clock(self.t)
         self.probe.publish_target()
         assert self.spin_until(lambda: self.tick() and self.mode() == FILTERED, 20.0), (
             "the loop never reached MODE_FILTERED"
@@ -176,8 +181,7 @@ class Loop:
         `valid`: whether the filter will accept it (the oracle then uses it as the filter's
         state). Waits for the next safety status; False if none came within `timeout` s.
         """
-        self.t += DT
-        self.probe.set_clock(self.t)
+        self.advance_clock()
         if valid:
             self.probe.filter_state = (np.asarray(q, float), np.asarray(v, float))
         self.probe.joint_pub.publish(joint_state(self.t, q, v) if message is None else message)
@@ -185,6 +189,14 @@ class Loop:
             return True
         seen = len(self.probe.statuses)
         return self.spin_until(lambda: len(self.probe.statuses) > seen, timeout)
+
+    def advance_clock(self) -> None:
+        """One period of sim time (published on /clock), or the wall clock's now."""
+        if self.sim_time:
+            self.t += DT
+            self.probe.set_clock(self.t)
+        else:
+            self.t = time.time()
 
     def recover(self, ticks: int = 40) -> bool:
         """Good input again: True once the filter is back in MODE_FILTERED."""

@@ -26,6 +26,9 @@ SETTINGS = settings(
     deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
+# numpy overflow warnings are the point of huge inputs, not a problem
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
 
 @pytest.fixture(scope="module")
 def policy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -21,7 +21,8 @@ from sensor_msgs.msg import JointState
 from ltc_control.msg import SafetyStatus
 from ltc_control.nodes.stamps import time_msg
 
-pytestmark = pytest.mark.ros
+# numpy overflow warnings are the point of huge inputs, not a problem
+pytestmark = [pytest.mark.ros, pytest.mark.filterwarnings("ignore::RuntimeWarning")]
 JOINTS = list(PANDA.joint_names)
 
 

@@ -37,6 +37,9 @@ JOINTS = list(PANDA.joint_names)
 HOME = PANDA.home
 ZERO = np.zeros(PANDA.dof)
 
+# numpy overflow warnings are the point of huge inputs, not a problem
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
 
 @pytest.fixture(scope="module")
 def policy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -1,0 +1,291 @@
+"""Process-level faults: invalid parameter updates through the parameter service, malformed
+parameter files and model files at start-up, the policy process killed and restarted, a 5 kHz
+flood on every input topic and a slow subscriber (both from other processes)."""
+
+from __future__ import annotations
+
+import json
+import resource
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
+from rcl_interfaces.srv import SetParameters
+from reliability_cases import PANDA
+from ros_harness import FILTERED, WATCHDOG, Loop, node_args
+
+from ltc_control.errors import ConfigError
+from ltc_control.runtime.errors import ModelFileError
+
+pytestmark = pytest.mark.ros
+TRAFFIC = Path(__file__).with_name("traffic.py")
+
+
+@pytest.fixture
+def loop(ros_context, untrained_panda_policy: Path) -> Iterator[Loop]:
+    running = Loop(ros_context, untrained_panda_policy)
+    running.start()
+    yield running
+    running.close()
+
+
+# --- parameters -----------------------------------------------------------------------------
+
+
+def _double(name: str, value: float | str) -> Parameter:
+    if isinstance(value, str):
+        return Parameter(
+            name=name, value=ParameterValue(type=ParameterType.PARAMETER_STRING, string_value=value)
+        )
+    return Parameter(
+        name=name, value=ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=value)
+    )
+
+
+def set_parameter(loop: Loop, name: str, value: float | str) -> tuple[bool, str]:
+    """Through /safety_filter/set_parameters, as `ros2 param set` does."""
+    client = loop.probe.create_client(SetParameters, "/safety_filter/set_parameters")
+    assert loop.spin_until(client.service_is_ready, 10.0)
+    future = client.call_async(SetParameters.Request(parameters=[_double(name, value)]))
+    assert loop.spin_until(future.done, 10.0)
+    loop.probe.destroy_client(client)
+    result = future.result().results[0]
+    return result.successful, result.reason
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("filter.force_max", -5.0, "'force_max' must be > 0 N"),
+        ("filter.force_max", 80.0, "force_max above the configured 50.0 N"),
+        ("filter.torque_limit_scale", 1.5, "'torque_limit_scale' must be in (0, 1]"),
+        ("filter.velocity_gain", 10.0, "tighten() accepts only"),
+        ("filter.torque_limit_scale", "half", "Wrong parameter type"),
+    ],
+)
+def test_invalid_parameter_updates_are_refused_logged_and_counted(
+    loop: Loop, name: str, value: float | str, reason: str
+) -> None:
+    before = loop.last_status().rejected_messages
+    config = loop.safety.config
+    successful, message = set_parameter(loop, name, value)
+    assert not successful and reason in message
+    assert loop.safety.config == config
+    for _ in range(3):
+        assert loop.tick()
+    counted = 0 if isinstance(value, str) else 1  # rclpy refuses wrong types before the node
+    assert loop.last_status().rejected_messages == before + counted
+    assert loop.mode() == FILTERED and loop.unsafe_outputs() == []
+
+
+def test_a_valid_tightening_takes_effect_through_the_service(loop: Loop) -> None:
+    assert loop.unsafe_outputs() == []
+    successful, _ = set_parameter(loop, "filter.torque_limit_scale", 0.25)
+    assert successful and loop.safety.config.torque_limit_scale == 0.25
+    # From here on, the oracle holds the tightened box.
+    loop.reference = type(loop.reference)(PANDA, loop.safety.config)
+    for recorded in (loop.probe.commands, loop.probe.statuses, loop.probe.status_states):
+        recorded.clear()
+    for _ in range(5):
+        assert loop.tick()
+    assert loop.mode() == FILTERED
+    assert np.max(np.abs(loop.probe.commands[-1]) / PANDA.limits.effort) <= 0.25 + 1e-9
+    assert loop.unsafe_outputs() == []
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "message"),
+    [
+        (
+            "safety_filter:\n  ros__parameters:\n    watchdog_timeout: [0.05\n",
+            "RCLInvalidROSArgs",
+            "Couldn't parse params file",
+        ),
+        ("safety_filter:\n  ros__par", "RCLInvalidROSArgs", "Couldn't parse params file"),
+        (
+            "safety_filter:\n  ros__parameters:\n    filter.force_max: abc\n",
+            "InvalidParameterType",
+            "'filter.force_max' to 'abc' of type 'STRING'",
+        ),
+        (
+            "safety_filter:\n  ros__parameters:\n    filter:\n      force_max: -3.0\n",
+            "ConfigError",
+            "safety config 'force_max' must be > 0 N",
+        ),
+        (
+            "safety_filter:\n  ros__parameters:\n    watchdog_timeout: 100.0\n",
+            "InvalidParameterValue",
+            "watchdog_timeout",
+        ),
+    ],
+    ids=["unclosed list", "truncated", "string for a number", "negative force", "out of range"],
+)
+def test_malformed_parameter_files_refuse_to_start(
+    ros_context, tmp_path: Path, text: str, error: str, message: str
+) -> None:
+    from ltc_control.nodes.safety_filter_node import SafetyFilterNode
+
+    path = tmp_path / "params.yaml"
+    path.write_text(text)
+    with pytest.raises(Exception, match=message) as info:
+        SafetyFilterNode(
+            context=ros_context,
+            cli_args=["--ros-args", "--params-file", str(path)],
+            use_global_arguments=False,
+        )
+    assert error in type(info.value).__name__
+    if error == "ConfigError":
+        assert isinstance(info.value, ConfigError)
+
+
+# --- model files ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["missing", "truncated", "other robot"])
+def test_policy_node_refuses_a_bad_model_file(
+    ros_context, untrained_panda_policy: Path, tmp_path: Path, kind: str
+) -> None:
+    from conftest import write_untrained_policy
+
+    from ltc_control.control.signals import SignalError
+    from ltc_control.nodes.policy_node import PolicyNode
+
+    path = tmp_path / "model.npz"
+    if kind == "truncated":
+        path.write_bytes(untrained_panda_policy.read_bytes()[:1000])
+    elif kind == "other robot":
+        write_untrained_policy("double_pendulum", path)
+    expected = SignalError if kind == "other robot" else ModelFileError
+    with pytest.raises(expected, match=r"not a known signal|does not exist|not a readable"):
+        PolicyNode(
+            context=ros_context, cli_args=node_args(model_file=path), use_global_arguments=False
+        )
+
+
+def test_policy_executable_exits_with_the_error_named(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.npz"
+    done = subprocess.run(
+        [str(Path(sys.prefix) / "bin" / "policy_node"), *node_args(model_file=missing)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert f"ModelFileError: model file {missing} does not exist" in done.stderr
+
+
+# --- the policy process killed mid-run, then restarted ---------------------------------------
+
+
+def _start_policy(model: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(Path(sys.prefix) / "bin" / "policy_node"), *node_args(model_file=model)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_policy_killed_mid_run_brakes_then_recovers_on_restart(
+    ros_context, untrained_panda_policy: Path
+) -> None:
+    loop = Loop(ros_context, untrained_panda_policy, with_policy=False)
+    policy = _start_policy(untrained_panda_policy)
+    try:
+        loop.probe.set_clock(loop.t)
+        loop.probe.publish_target()
+        assert loop.spin_until(lambda: loop.tick(timeout=0.05) and loop.mode() == FILTERED, 60.0)
+        for _ in range(20):
+            loop.tick()
+        policy.send_signal(signal.SIGKILL)
+        policy.wait(timeout=10)
+        first = len(loop.probe.statuses)
+        watchdog_before = loop.last_status().watchdog_count
+        for _ in range(10):
+            loop.tick(timeout=0.05)
+        braking = loop.probe.statuses[first:]
+        assert braking and all(s.mode == WATCHDOG for s in braking[-5:])
+        assert braking[-1].reason == "watchdog: no fresh nominal command"
+        assert loop.last_status().watchdog_count == watchdog_before + 1
+        errors = [d for d in loop.diagnostics() if d["message"].startswith("braking: watchdog")]
+        assert errors and errors[-1]["level"] == 2
+        policy = _start_policy(untrained_panda_policy)
+        assert loop.spin_until(lambda: loop.tick(timeout=0.05) and loop.mode() == FILTERED, 60.0)
+        assert loop.unsafe_outputs() == []
+    finally:
+        policy.kill()
+        policy.wait(timeout=10)
+        loop.close()
+
+
+# --- load -----------------------------------------------------------------------------------
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def _traffic(*args: str) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, str(TRAFFIC), *args], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout.readline().strip() == "ready"
+    return process
+
+
+def test_5khz_flood_on_every_input_topic_stays_safe_and_bounded(
+    ros_context, untrained_panda_policy: Path
+) -> None:
+    loop = Loop(ros_context, untrained_panda_policy, sim_time=False)
+    try:
+        loop.start()
+        loop.spin_for(0.5)
+        rss_before = _rss_mb()
+        flood = _traffic("flood", "5000", "3.0")
+        deadline = time.monotonic() + 4.0
+        while flood.poll() is None and time.monotonic() < deadline:
+            loop.tick(timeout=0.01)
+        report = json.loads(flood.communicate(timeout=30)[0].strip().splitlines()[-1])
+        during = len(loop.probe.statuses)
+        loop.spin_for(1.0)  # drain
+        assert report["rate_hz"] >= 4000, report
+        assert loop.last_status().rejected_messages > 0  # malformed quarter of the flood
+        growth = _rss_mb() - rss_before
+        assert growth < 50, f"RSS grew {growth:.1f} MB during a 3 s flood"
+        assert loop.recover()
+        # Back to one answer per tick, promptly: nothing is queued behind the flood.
+        start = time.monotonic()
+        for _ in range(20):
+            assert loop.tick(timeout=0.5)
+        assert time.monotonic() - start < 5.0
+        assert len(loop.probe.statuses) > during
+        assert loop.unsafe_outputs() == []
+    finally:
+        loop.close()
+
+
+def test_a_slow_subscriber_does_not_hold_the_filter_back(
+    ros_context, untrained_panda_policy: Path
+) -> None:
+    loop = Loop(ros_context, untrained_panda_policy)
+    try:
+        loop.start()
+        slow = _traffic("slow", "3.0", "0.05")
+        start = time.monotonic()
+        ticks = 0
+        while slow.poll() is None and time.monotonic() - start < 2.5:
+            assert loop.tick(timeout=0.5)
+            ticks += 1
+        report = json.loads(slow.communicate(timeout=30)[0].strip().splitlines()[-1])
+        # The slow reader took at most 1/0.05 = 20 messages/s; the loop ran far faster.
+        assert sum(report["received"].values()) <= 2 * 3.0 / 0.05 + 10
+        assert ticks > 200, ticks
+        assert loop.mode() == FILTERED and loop.unsafe_outputs() == []
+    finally:
+        loop.close()

@@ -1,0 +1,98 @@
+"""Traffic from another process: a flood of input messages, or a slow subscriber.
+
+    python traffic.py flood RATE_HZ SECONDS     joint_states, nominal_command and target, each at
+                                                RATE_HZ (wall-clock stamps; every 4th joint state
+                                                and nominal command malformed)
+    python traffic.py slow SECONDS DELAY_S      subscribes commands and safety_status; each
+                                                callback sleeps DELAY_S (a subscriber that cannot
+                                                keep up)
+
+Prints one JSON line when done: messages published (or received) per topic and the achieved rate.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import rclpy
+from geometry_msgs.msg import PointStamped
+from rclpy.node import Node
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray
+
+from ltc_control.msg import SafetyStatus
+from ltc_control.nodes.stamps import time_msg
+from ltc_control.nodes.target_node import TARGET_QOS
+from ltc_control.robots import load_robot_description
+
+ROBOT = load_robot_description("panda")
+
+
+def flood(node: Node, rate_hz: float, seconds: float) -> dict[str, float]:
+    joints = node.create_publisher(JointState, "joint_states", 10)
+    nominal = node.create_publisher(JointState, "nominal_command", 10)
+    target = node.create_publisher(PointStamped, "target", TARGET_QOS)
+    names, home = list(ROBOT.joint_names), ROBOT.home.tolist()
+    zeros = [0.0] * ROBOT.dof
+    period = 1.0 / rate_hz
+    start = time.perf_counter()
+    sent = 0
+    while (now := time.perf_counter()) - start < seconds:
+        if now < start + sent * period:
+            continue  # busy-wait pacing: sleep() cannot hold 5 kHz
+        stamp = time_msg(time.time())
+        bad = sent % 4 == 3
+        state = JointState(name=names, position=home, velocity=[] if bad else zeros)
+        state.header.stamp = stamp
+        joints.publish(state)
+        command = JointState(name=names, effort=[float("nan")] * ROBOT.dof if bad else zeros)
+        command.header.stamp = stamp
+        nominal.publish(command)
+        point = PointStamped()
+        point.header.stamp = stamp
+        point.point.x, point.point.z = 0.5, 0.5
+        target.publish(point)
+        sent += 1
+    elapsed = time.perf_counter() - start
+    return {"published_per_topic": sent, "rate_hz": sent / elapsed, "seconds": elapsed}
+
+
+def slow(node: Node, seconds: float, delay_s: float) -> dict[str, float]:
+    received = {"commands": 0, "safety_status": 0}
+
+    def callback(topic: str):
+        def on_message(msg: object) -> None:
+            received[topic] += 1
+            time.sleep(delay_s)
+
+        return on_message
+
+    node.create_subscription(Float64MultiArray, "commands", callback("commands"), 10)
+    node.create_subscription(SafetyStatus, "safety_status", callback("safety_status"), 10)
+    executor = rclpy.executors.SingleThreadedExecutor()
+    executor.add_node(node)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        executor.spin_once(timeout_sec=0.01)
+    return {"received": received, "seconds": seconds}
+
+
+def main(argv: list[str]) -> int:
+    mode, *numbers = argv
+    rclpy.init()
+    node = Node(f"traffic_{mode}")
+    print("ready", flush=True)
+    if mode == "flood":
+        result = flood(node, float(numbers[0]), float(numbers[1]))
+    else:
+        result = slow(node, float(numbers[0]), float(numbers[1]))
+    print(json.dumps(result), flush=True)
+    node.destroy_node()
+    rclpy.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
