@@ -2,12 +2,13 @@
 
     python traffic.py flood RATE_HZ SECONDS     joint_states, nominal_command and target, each at
                                                 RATE_HZ (wall-clock stamps; every 4th joint state
-                                                and nominal command malformed)
+                                                and nominal command malformed), once every topic
+                                                has a subscriber
     python traffic.py slow SECONDS DELAY_S      subscribes commands and safety_status; each
                                                 callback sleeps DELAY_S (a subscriber that cannot
                                                 keep up)
 
-Prints one JSON line when done: messages published (or received) per topic and the achieved rate.
+Prints "ready" when it starts, then one JSON line when done: messages published (or received) per topic and the achieved rate.
 """
 
 from __future__ import annotations
@@ -31,11 +32,25 @@ ROBOT = load_robot_description("panda")
 
 
 def flood(node: Node, rate_hz: float, seconds: float) -> dict[str, float]:
-    joints = node.create_publisher(JointState, "joint_states", 10)
-    nominal = node.create_publisher(JointState, "nominal_command", 10)
-    target = node.create_publisher(PointStamped, "target", TARGET_QOS)
-    names, home = list(ROBOT.joint_names), ROBOT.home.tolist()
-    zeros = [0.0] * ROBOT.dof
+    publishers = [
+        node.create_publisher(JointState, "joint_states", 10),
+        node.create_publisher(JointState, "nominal_command", 10),
+        node.create_publisher(PointStamped, "target", TARGET_QOS),
+    ]
+    names, home, zeros = list(ROBOT.joint_names), ROBOT.home.tolist(), [0.0] * ROBOT.dof
+    good = [
+        JointState(name=names, position=home, velocity=zeros),
+        JointState(name=names, effort=zeros),
+        PointStamped(),
+    ]
+    good[2].point.x, good[2].point.z = 0.5, 0.5
+    bad = [
+        JointState(name=names, position=home),  # no velocities
+        JointState(name=names, effort=[float("nan")] * ROBOT.dof),
+        good[2],
+    ]
+    _wait_for_subscribers(node, publishers)
+    print("ready", flush=True)
     period = 1.0 / rate_hz
     start = time.perf_counter()
     sent = 0
@@ -43,20 +58,21 @@ def flood(node: Node, rate_hz: float, seconds: float) -> dict[str, float]:
         if now < start + sent * period:
             continue  # busy-wait pacing: sleep() cannot hold 5 kHz
         stamp = time_msg(time.time())
-        bad = sent % 4 == 3
-        state = JointState(name=names, position=home, velocity=[] if bad else zeros)
-        state.header.stamp = stamp
-        joints.publish(state)
-        command = JointState(name=names, effort=[float("nan")] * ROBOT.dof if bad else zeros)
-        command.header.stamp = stamp
-        nominal.publish(command)
-        point = PointStamped()
-        point.header.stamp = stamp
-        point.point.x, point.point.z = 0.5, 0.5
-        target.publish(point)
+        for publisher, msg in zip(publishers, bad if sent % 4 == 3 else good, strict=True):
+            msg.header.stamp = stamp
+            publisher.publish(msg)
         sent += 1
     elapsed = time.perf_counter() - start
     return {"published_per_topic": sent, "rate_hz": sent / elapsed, "seconds": elapsed}
+
+
+def _wait_for_subscribers(node: Node, publishers: list, timeout: float = 20.0) -> None:
+    """Discovery across processes takes up to seconds on a loaded machine."""
+    deadline = time.monotonic() + timeout
+    while any(p.get_subscription_count() == 0 for p in publishers):
+        if time.monotonic() > deadline:
+            raise TimeoutError("nobody subscribes to the flooded topics")
+        time.sleep(0.01)
 
 
 def slow(node: Node, seconds: float, delay_s: float) -> dict[str, float]:
@@ -71,6 +87,7 @@ def slow(node: Node, seconds: float, delay_s: float) -> dict[str, float]:
 
     node.create_subscription(Float64MultiArray, "commands", callback("commands"), 10)
     node.create_subscription(SafetyStatus, "safety_status", callback("safety_status"), 10)
+    print("ready", flush=True)
     executor = rclpy.executors.SingleThreadedExecutor()
     executor.add_node(node)
     end = time.monotonic() + seconds
@@ -83,7 +100,6 @@ def main(argv: list[str]) -> int:
     mode, *numbers = argv
     rclpy.init()
     node = Node(f"traffic_{mode}")
-    print("ready", flush=True)
     if mode == "flood":
         result = flood(node, float(numbers[0]), float(numbers[1]))
     else:
