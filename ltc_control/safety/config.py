@@ -43,7 +43,7 @@ class SafetyConfig:
     # Joint velocity CBF (relative degree 1): h = v_max - margin - |v|.
     velocity_enabled: bool = True
     velocity_margin: float = 0.05  # rad/s, kept from the description's velocity limit
-    velocity_gain: float = 20.0  # 1/s
+    velocity_gain: float = 100.0  # 1/s
     velocity_soft: bool = False
     velocity_slack_penalty: float = 1.0e4
     # Joint position HOCBF (relative degree 2): h = distance to the limit minus margin.
