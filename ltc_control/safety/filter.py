@@ -37,7 +37,6 @@ from ltc_control.safety.qp import (
 )
 
 HARD_ROW_TOLERANCE = 1e-6  # row units (rad/s², m/s², N): accepted violation of a hard row
-_ACTIVE_TOLERANCE = 1e-7  # normalized row units: a row this close to its bound is active
 _TIGHTEN_KEYS = frozenset(
     {
         "torque_limit_scale",

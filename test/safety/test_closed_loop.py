@@ -7,19 +7,12 @@ ltc_control.safety.evaluation`, reported in the safety report); the violation co
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from ltc_control.safety import load_safety_config
 from ltc_control.safety.evaluation import EvaluationConfig, evaluate
 
-EPISODES = 12  # per robot and seed block, 1 s of simulated time each
-# Margins that keep ±10 % link-mass mismatch at zero violations (measured, see evaluation.py).
-MISMATCH_MARGINS = {
-    "panda": {"velocity_margin": 0.5, "position_margin": 0.03},
-    "double_pendulum": {"velocity_margin": 0.3, "position_margin": 0.06},
-}
+EPISODES = 10  # per robot and seed block, 1 s of simulated time each
 
 
 @pytest.mark.slow
@@ -41,7 +34,9 @@ def test_without_filter_the_same_controller_violates_limits(robot, robot_name) -
 
 
 @pytest.mark.slow
-def test_mass_mismatch_is_absorbed_by_the_margins(robot, robot_name) -> None:
-    config = dataclasses.replace(load_safety_config(robot_name), **MISMATCH_MARGINS[robot_name])
+def test_mass_mismatch_is_absorbed_by_the_shipped_margins(robot, robot_name) -> None:
+    """±10 % per-body mass and inertia error in the simulator; the filter keeps the nominal
+    model. The shipped margins were measured for this (config/safety/*.yaml comments)."""
+    config = load_safety_config(robot_name)
     report = evaluate(robot, config, EvaluationConfig(episodes=EPISODES, seed=7, mass_spread=0.1))
     assert report.total_violations == 0, report.summary()
