@@ -135,10 +135,13 @@ class SafetyFilter:
     def tighten(self, **changes) -> None:
         """Change limit keys at run time; refuses anything looser than the robot description
         (torque_limit_scale <= 1, margins >= 0) or than the construction-time config for limits
-        the description does not have (force_max, workspace box). Raises ConfigError."""
-        unknown = sorted(set(changes) - _TIGHTEN_KEYS)
+        the description does not have (force_max, workspace box). Raises ConfigError. A filter
+        built with a custom constraint list only accepts torque_limit_scale (its constraints
+        carry their own limits)."""
+        allowed = _TIGHTEN_KEYS if self._custom_constraints is None else {"torque_limit_scale"}
+        unknown = sorted(set(changes) - allowed)
         if unknown:
-            raise ConfigError(f"tighten() accepts only {sorted(_TIGHTEN_KEYS)}, got {unknown}")
+            raise ConfigError(f"tighten() accepts only {sorted(allowed)}, got {unknown}")
         try:
             config = SafetyConfig.from_dict({**self.config.to_dict(), **changes})
         except ConfigError as exc:

@@ -212,3 +212,22 @@ def test_a_new_robot_needs_only_a_urdf_and_a_description_yaml(tmp_path) -> None:
     assert result.mode == "filtered"
     assert np.all(np.abs(result.command) <= robot.limits.effort)
     assert result.active_constraints  # the 10x-effort nominal had to be changed
+
+
+def test_custom_constraint_list_composes(robot) -> None:
+    """The constraint classes compose: a filter with only a velocity CBF and a force bound."""
+    from ltc_control.safety import EndEffectorForceBound, JointVelocityCBF
+
+    constraints = [
+        JointVelocityCBF(robot.limits.velocity * 0.5, gain=50.0),
+        EndEffectorForceBound(10.0, soft=True, penalty=100.0),
+    ]
+    safety_filter = SafetyFilter(robot, SafetyConfig(), constraints=constraints)
+    assert safety_filter.constraint_names == ("torque_box", "joint_velocity", "end_effector_force")
+    v = robot.limits.velocity * 0.5  # at the halved limit: no further acceleration allowed
+    result = safety_filter.filter(robot.home, v, 3 * robot.limits.effort)
+    terms = safety_filter.model.terms(robot.home, v)
+    acceleration = terms.inverse_mass @ result.command + terms.free_acceleration
+    assert np.all(acceleration <= 1e-6)
+    with pytest.raises(ConfigError):
+        safety_filter.tighten(position_margin=0.1)
