@@ -8,6 +8,7 @@ not depend on the runtime's private, speed-oriented layout:
 - `ltc_parameters(policy)`: LTC cell arrays after ncps' positivity constraint (softplus, or
   clipping with explicit constraints) with the wiring's masks multiplied into the synaptic
   weights (a masked synapse has weight 0, as in ncps).
+- `with_dtype(policy, dtype)`: the same policy computing in another precision.
 - `cfc_layers(policy)`: one `CfCLayer` per wiring layer (one layer for an unwired CfC), head
   weights (out, fan_in) with the sparsity mask applied to ff1/ff2 only (as ncps does).
 
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ltc_control.errors import LtcControlError
-from ltc_control.runtime import LiquidPolicy
+from ltc_control.runtime import LiquidPolicy, build_network
 from ltc_control.runtime.activations import softplus
 
 LTC_POSITIVE = ("w", "sensory_w", "cm", "gleak")
@@ -61,6 +62,22 @@ def check_supported(policy: LiquidPolicy) -> None:
             f"policy {policy.model_id} uses mixed memory (an LSTM before the cell); "
             "only plain LTC and CfC networks are supported"
         )
+
+
+def with_dtype(policy: LiquidPolicy, dtype: object) -> LiquidPolicy:
+    """The same policy computing in `dtype` (a float32 model's parameters are exact in float64),
+    with a zero state."""
+    network = build_network(policy.network.config(), policy.network.params(), np.dtype(dtype))
+    return LiquidPolicy(
+        network,
+        input_names=policy.input_names,
+        output_names=policy.output_names,
+        input_units=policy.input_units,
+        output_units=policy.output_units,
+        normalization=policy.normalization,
+        model_id=policy.model_id,
+        description=policy.description,
+    )
 
 
 def ltc_parameters(policy: LiquidPolicy) -> dict[str, np.ndarray]:

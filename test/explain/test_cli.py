@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from explain_cases import case_ids
 
 from ltc_control.cli.main import main
+from ltc_control.edge.onnx_runner import OnnxPolicy
 from ltc_control.explain import ExplainError, load_trajectories, save_trajectories
 
 PENDULUM = case_ids()[1:2]  # double_pendulum_cfc19, shipped or stand-in
@@ -61,3 +63,6 @@ def test_export_cli_writes_and_checks_the_graph(explained, tmp_path, capsys):
     assert main(["export", str(explained.model_file), str(target)]) == 0
     assert target.is_file()
     assert "(ok)" in capsys.readouterr().out
+    assert main(["export", str(explained.model_file), str(target), "--dtype", "float64"]) == 0
+    assert "float64) -> " in capsys.readouterr().out
+    assert OnnxPolicy(target).dtype == np.float64
