@@ -59,7 +59,9 @@ import yaml
 
 from ltc_control.resources import share_dir
 from ltc_control.training.errors import TrainingConfigError
-from ltc_control.training.models import MODEL_KINDS
+
+LIQUID_KINDS = ("cfc", "ltc")
+MODEL_KINDS = (*LIQUID_KINDS, "lstm", "mlp")
 
 
 @dataclass(frozen=True)

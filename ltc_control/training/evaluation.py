@@ -32,6 +32,7 @@ import numpy as np
 
 from ltc_control.control.policy_controller import PolicyController
 from ltc_control.control.stamps import StampClock
+from ltc_control.errors import LtcControlError
 from ltc_control.robots.description import RobotDescription
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.sim.expert import OperationalSpaceExpert
@@ -52,6 +53,7 @@ class Condition:
 
 NOMINAL = Condition()
 VIOLATION_KINDS = ("position", "velocity", "force")
+GAIN_DT_LIMIT = 0.9  # largest CBF gain * control period used (the condition needs < 1)
 RATE_SHIFT = (
     Condition("50Hz", 50.0),
     Condition("200Hz", 200.0),
@@ -195,15 +197,21 @@ class Evaluator:
         return LearnedController(policy, self.robot, self.dynamics, 1.0 / condition.rate_hz)
 
     def safety_filter(self, rate_hz: float) -> Any:
-        """The robot's SafetyFilter with control_period = the sensor period (cached)."""
+        """The robot's SafetyFilter (config/safety/<robot>.yaml) run at the sensor rate: its
+        zero-order-hold period is the sensor period, as in the safety filter node, and class-K
+        gains above GAIN_DT_LIMIT / period are capped there (the sampled-data CBF condition needs
+        gain * period < 1; the files are tuned for a 1 kHz loop). Cached per rate."""
         if rate_hz not in self._filters:
             from ltc_control.safety import SafetyConfig, SafetyFilter, load_safety_config
+            from ltc_control.safety.config import GAIN_KEYS
 
             try:
                 base = load_safety_config(self.robot.name)
-            except Exception:  # no per-robot file yet: the documented defaults
+            except LtcControlError:  # no per-robot file: the documented defaults
                 base = SafetyConfig(robot=self.robot.name)
-            config = replace(base, control_period=1.0 / rate_hz)
+            period = 1.0 / rate_hz
+            gains = {k: min(getattr(base, k), GAIN_DT_LIMIT / period) for k in GAIN_KEYS}
+            config = replace(base, control_period=period, **gains)
             config.validate()
             self._filters[rate_hz] = SafetyFilter(self.robot, config, dynamics=self.dynamics)
         return self._filters[rate_hz]

@@ -20,8 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
-LIQUID_KINDS = ("cfc", "ltc")
-MODEL_KINDS = (*LIQUID_KINDS, "lstm", "mlp")
+from ltc_control.training.config import LIQUID_KINDS, MODEL_KINDS
 
 State = Any  # model-specific hidden state (None = zeros)
 

@@ -5,8 +5,9 @@ Promises:
   states, masses, sensor noise, per-episode sensor rate and jitter) and reads the rosbag2
   recordings, curates them (ltc_control.data.curate) and splits episodes into train/validation;
   its report (counts, curation) goes into every model's JSON report.
-- `train_policy` is seeded (torch, numpy, batching, DAgger episodes) and runs with
-  `training.threads` torch threads: the same config on the same machine gives the same model.
+- Training is seeded (torch, numpy, batching, DAgger episodes) and runs with
+  `training.threads` torch threads: the same config on the same machine gives the same model,
+  as long as no phase hits its share of `time_budget_s` (then the report says stopped_early).
   It trains in normalized space on consecutive windows of whole episodes (the hidden state is
   carried across windows, gradients are not), with the real elapsed times as timespans. DAgger
   rounds roll the current learner out in closed loop (numpy runtime, PolicyController), label
@@ -239,7 +240,7 @@ class Trainer:
         loss = BarrierLoss(self.robot, self.normalizer) if spec.barriernet else mse_loss
         run = _Run(model, options, self.config, started, self.progress, spec.name, loss)
         episodes = list(self.train_episodes)
-        run.fit(episodes, self.validation_episodes, options.epochs, phase="bc")
+        run.fit(episodes, self.validation_episodes, options.epochs, "bc", run.share(options.epochs))
         dagger = []
         for round_index in range(self.config.dagger.rounds):
             if run.out_of_time():
@@ -247,11 +248,13 @@ class Trainer:
             new, summary = self.dagger_round(model, spec, round_index)
             episodes += new
             dagger.append(summary | {"episodes_added": len(new)})
+            planned = options.epochs + (round_index + 1) * self.config.dagger.epochs
             run.fit(
                 episodes,
                 self.validation_episodes,
                 self.config.dagger.epochs,
-                phase=f"dagger{round_index + 1}",
+                f"dagger{round_index + 1}",
+                run.share(planned),
             )
         return self.finish(spec, model, run, dagger, time.perf_counter() - started)
 
@@ -426,7 +429,15 @@ class _Run:
     def out_of_time(self) -> bool:
         return time.perf_counter() > self.deadline
 
+    def share(self, epochs_done: int) -> float:
+        """Deadline (perf_counter s) of the phase ending after `epochs_done` planned epochs:
+        each phase gets the budget in proportion to its epochs, so a slow model still reaches
+        its DAgger rounds."""
+        fraction = epochs_done / max(1, self.total_epochs)
+        return self._started + fraction * self.options.time_budget_s
+
     def learning_rate(self) -> float:
+        """Cosine decay over the planned epochs (epoch-based, so runs are reproducible)."""
         o = self.options
         fraction = min(1.0, self.epoch / max(1, self.total_epochs - 1))
         return o.min_learning_rate + 0.5 * (o.learning_rate - o.min_learning_rate) * (
@@ -434,13 +445,18 @@ class _Run:
         )
 
     def fit(
-        self, episodes: list[Episode], validation: list[Episode], epochs: int, phase: str
+        self,
+        episodes: list[Episode],
+        validation: list[Episode],
+        epochs: int,
+        phase: str,
+        deadline: float,
     ) -> None:
         window = max(1, round(self.options.window_s * _median_rate(episodes)))
         batches = EpisodeBatches(episodes, self.options.batch_size, window, self.seed + self.epoch)
         bar = self.progress(total=epochs, desc=f"{self.name}: {phase}", unit="epoch")
         for _ in range(epochs):
-            if self.out_of_time():
+            if self.out_of_time() or time.perf_counter() > deadline:
                 self.stopped_early = True
                 break
             lr = self.learning_rate()
