@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rollout", type=Path, help="rosbag2 directory or trajectory .npz to replay"
     )
     parser.add_argument("--robot", help="robot to simulate (default: from the model's joint names)")
-    parser.add_argument("--episodes", type=int, default=3, help="simulated episodes")
+    parser.add_argument("--episodes", type=int, default=6, help="simulated episodes")
     parser.add_argument("--duration", type=float, default=6.0, help="s per simulated episode")
     parser.add_argument("--rate", type=float, default=100.0, help="control rate, Hz")
     parser.add_argument("--seed", type=int, default=0, help="simulation seed")
