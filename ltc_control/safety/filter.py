@@ -166,7 +166,9 @@ class SafetyFilter:
         """Gravity compensation minus damping * v, clipped to the torque box (N·m)."""
         q, v = np.asarray(q, dtype=float), np.asarray(v, dtype=float)
         if np.all(np.isfinite(q)):
-            self._last_gravity = self.model.gravity(q)
+            gravity = self.model.gravity(q)
+            if np.all(np.isfinite(gravity)):
+                self._last_gravity = gravity
         command = self._last_gravity.copy()
         if np.all(np.isfinite(v)):
             command -= self.braking_damping * v

@@ -231,3 +231,11 @@ def test_custom_constraint_list_composes(robot) -> None:
     assert np.all(acceleration <= 1e-6)
     with pytest.raises(ConfigError):
         safety_filter.tighten(position_margin=0.1)
+
+
+def test_overflowing_finite_input_is_flagged_not_propagated(robot, safety_filter) -> None:
+    huge = np.full(robot.dof, 1e200)
+    result = safety_filter.filter(robot.home, np.zeros(robot.dof), huge)
+    assert result.mode == "fallback" and result.reason.startswith("invalid_input")
+    assert np.all(np.isfinite(result.command))
+    assert np.all(np.abs(result.command) <= robot.limits.effort)
