@@ -22,6 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jitter", type=float, default=0.0, help="timing jitter fraction")
     parser.add_argument("--seed", type=int, default=10_000)
     parser.add_argument("--no-filter", action="store_true", help="apply commands unfiltered")
+    parser.add_argument(
+        "--torque-loop",
+        action="store_true",
+        help="run the filter every control_period of config/safety (1 kHz) instead of per sample",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
             duration_s=args.duration,
             seed=args.seed,
             use_filter=not args.no_filter,
+            filter_at_sensor_rate=not args.torque_loop,
         )
         condition = Condition("cli", args.rate, args.jitter)
         evaluator = Evaluator(robot, config)

@@ -75,6 +75,11 @@ class EvaluationConfig:
     unreachable_fraction: float = 0.2
     segment_s: tuple[float, float] = (1.5, 3.0)
     use_filter: bool = True
+    # True: the filter runs once per sensor sample (control_period = sensor period, gains
+    # capped), as the safety filter node at the policy rate does. False: it runs every
+    # control_period of its config (config/safety: 1 ms, a torque loop) on the held policy
+    # command with fresh measurements (10x the QPs at 100 Hz; slow).
+    filter_at_sensor_rate: bool = True
     success_radius: float = 0.05  # m
     intervention_tolerance: float = 1e-3  # N·m
     position_tolerance: float = 1e-3  # rad
@@ -144,11 +149,40 @@ class EpisodeResult:
     interventions: int
     fallbacks: int
     violations: int  # samples with any limit broken
-    violation_kinds: dict[str, int]  # samples per kind: position, velocity, force
-    steps: int
+    violation_kinds: dict[str, int]  # checks per kind: position, velocity, force
+    steps: int  # sensor samples (policy steps)
+    filter_steps: int  # safety filter calls
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class _Tally:
+    """Counters of one episode (see the module docstring)."""
+
+    interventions: int = 0
+    fallbacks: int = 0
+    violations: int = 0
+    filter_steps: int = 0
+    kinds: dict[str, int] = field(default_factory=lambda: dict.fromkeys(VIOLATION_KINDS, 0))
+    efforts: list[float] = field(default_factory=list)
+
+    def filtered(self, result: Any, nominal: np.ndarray, applied: np.ndarray, tol: float) -> None:
+        self.filter_steps += 1
+        self.fallbacks += result.mode == "fallback"
+        self.interventions += bool(np.max(np.abs(applied - nominal)) > tol)
+
+    def check(
+        self, evaluator: Evaluator, sim: ArmSimulator, applied: np.ndarray, safety: Any
+    ) -> None:
+        truth = sim.true_state()
+        broken = evaluator._violated(truth, safety)
+        self.violations += bool(broken)
+        for kind in broken:
+            self.kinds[kind] += 1
+        gravity = evaluator.dynamics.terms(truth.q, 0 * truth.q).gravity
+        self.efforts.append(float(np.sum((applied - gravity) ** 2)))
 
 
 @dataclass
@@ -196,11 +230,11 @@ class Evaluator:
     def learned_controller(self, policy: Any, condition: Condition) -> LearnedController:
         return LearnedController(policy, self.robot, self.dynamics, 1.0 / condition.rate_hz)
 
-    def safety_filter(self, rate_hz: float) -> Any:
-        """The robot's SafetyFilter (config/safety/<robot>.yaml) run at the sensor rate: its
-        zero-order-hold period is the sensor period, as in the safety filter node, and class-K
-        gains above GAIN_DT_LIMIT / period are capped there (the sampled-data CBF condition needs
-        gain * period < 1; the files are tuned for a 1 kHz loop). Cached per rate."""
+    def safety_filter(self, rate_hz: float | None = None) -> Any:
+        """The robot's SafetyFilter (config/safety/<robot>.yaml). With `rate_hz` it runs at that
+        rate: zero-order-hold period 1 / rate_hz, and class-K gains above GAIN_DT_LIMIT * rate_hz
+        capped (the sampled-data CBF condition needs gain * period < 1; the files are tuned for
+        a 1 kHz loop). Cached per rate."""
         if rate_hz not in self._filters:
             from ltc_control.safety import SafetyConfig, SafetyFilter, load_safety_config
             from ltc_control.safety.config import GAIN_KEYS
@@ -209,7 +243,7 @@ class Evaluator:
                 base = load_safety_config(self.robot.name)
             except LtcControlError:  # no per-robot file: the documented defaults
                 base = SafetyConfig(robot=self.robot.name)
-            period = 1.0 / rate_hz
+            period = base.control_period if rate_hz is None else 1.0 / rate_hz
             gains = {k: min(getattr(base, k), GAIN_DT_LIMIT / period) for k in GAIN_KEYS}
             config = replace(base, control_period=period, **gains)
             config.validate()
@@ -246,55 +280,74 @@ class Evaluator:
             cfg.moving_fraction,
             cfg.unreachable_fraction,
         )
-        safety = self.safety_filter(condition.rate_hz) if cfg.use_filter else None
+        filter_rate = condition.rate_hz if cfg.filter_at_sensor_rate else None
+        safety = self.safety_filter(filter_rate) if cfg.use_filter else None
         controller.reset()
         record = EpisodeRecord()
-        errors, efforts = [], []
-        interventions = fallbacks = violations = 0
-        kinds = dict.fromkeys(VIOLATION_KINDS, 0)
+        errors = []
+        tally = _Tally()
         times = sample_times(cfg.duration_s, condition.rate_hz, condition.jitter, seed)
-        for t in times:
+        period = 1.0 / condition.rate_hz
+        for k, t in enumerate(times):
             sim.advance_to(t)
             measured = sim.measure()
             target = schedule.target_at(t)
             nominal = controller.command(float(t), measured.q, measured.v, target)
-            applied = nominal
-            if safety is not None:
-                result = safety.filter(measured.q, measured.v, nominal)
-                applied = result.command
-                fallbacks += result.mode == "fallback"
-                interventions += bool(
-                    np.max(np.abs(applied - nominal)) > cfg.intervention_tolerance
-                )
-            applied = sim.apply(applied)
-            truth = sim.true_state()
-            broken = self._violated(truth, safety)
-            violations += bool(broken)
-            for kind in broken:
-                kinds[kind] += 1
-            gravity = self.dynamics.terms(truth.q, 0 * truth.q).gravity
-            efforts.append(np.sum((applied - gravity) ** 2))
+            ee = sim.true_state().ee_position
             if schedule.label_at(t) == "reachable":
-                errors.append(np.sum((truth.ee_position - target) ** 2))
+                errors.append(np.sum((ee - target) ** 2))
             record.t.append(float(t))
             record.q.append(measured.q)
             record.v.append(measured.v)
             record.target.append(target)
-            record.ee_position.append(truth.ee_position)
+            record.ee_position.append(ee)
             if label is not None:
                 record.label.append(label(measured.q, measured.v, target))
+            end = times[k + 1] if k + 1 < len(times) else t + period
+            self._hold(sim, safety, nominal, measured, end, tally)
         result = EpisodeResult(
             seed=seed,
             tracking_rmse=float(np.sqrt(np.mean(errors))) if errors else 0.0,
             success=self._success(schedule, record),
-            effort=float(np.sqrt(np.mean(efforts) / robot.dof)),
-            interventions=interventions,
-            fallbacks=fallbacks,
-            violations=violations,
-            violation_kinds=kinds,
+            effort=float(np.sqrt(np.mean(tally.efforts) / robot.dof)),
+            interventions=tally.interventions,
+            fallbacks=tally.fallbacks,
+            violations=tally.violations,
+            violation_kinds=tally.kinds,
             steps=len(times),
+            filter_steps=tally.filter_steps,
         )
         return result, record
+
+    def _hold(
+        self,
+        sim: ArmSimulator,
+        safety: Any,
+        nominal: np.ndarray,
+        measured: Any,
+        end: float,
+        tally: _Tally,
+    ) -> None:
+        """Apply `nominal` until `end` (s): unfiltered, filtered once (filter at the sensor
+        rate), or re-filtered every filter period with fresh measurements (the torque loop);
+        limits are checked on the true state after every period."""
+        if safety is None:
+            sim.apply(nominal)
+            sim.advance_to(end)
+            tally.check(self, sim, nominal, None)
+            return
+        step = None if self.config.filter_at_sensor_rate else safety.config.control_period
+        now = sim.time
+        while True:
+            result = safety.filter(measured.q, measured.v, nominal)
+            applied = sim.apply(result.command)
+            tally.filtered(result, nominal, applied, self.config.intervention_tolerance)
+            now = end if step is None else min(now + step, end)
+            sim.advance_to(now)
+            tally.check(self, sim, applied, safety)
+            if now >= end - 1e-9:
+                return
+            measured = sim.measure()
 
     def _violated(self, truth: Any, safety: Any) -> list[str]:
         """The kinds of limit the true state breaks (empty if none)."""
@@ -310,7 +363,7 @@ class Evaluator:
         ]
 
     def _force_max(self) -> float:
-        return self.safety_filter(100.0).config.force_max
+        return self.safety_filter().config.force_max
 
     def _success(self, schedule: TargetSchedule, record: EpisodeRecord) -> bool:
         t = np.array(record.t)
@@ -354,7 +407,7 @@ def summarize(results: Sequence[EpisodeResult]) -> dict[str, float]:
         "effort_mean": float(np.mean([r.effort for r in results])),
         "interventions": int(sum(r.interventions for r in results)),
         "intervention_rate": float(
-            sum(r.interventions for r in results) / max(1, sum(r.steps for r in results))
+            sum(r.interventions for r in results) / max(1, sum(r.filter_steps for r in results))
         ),
         "fallbacks": int(sum(r.fallbacks for r in results)),
         "violations": int(sum(r.violations for r in results)),

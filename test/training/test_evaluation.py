@@ -83,3 +83,16 @@ def test_expert_labels_fill_the_record(evaluator):
     assert len(trajectory) == 201
     expected = evaluator.expert.torque(trajectory.q[50], trajectory.v[50], trajectory.target[50])
     np.testing.assert_allclose(trajectory.tau[50], expected)
+
+
+def test_torque_loop_filter_runs_every_control_period():
+    """In torque-loop mode the filter sees every 1 ms period of the held policy command."""
+    config = EvaluationConfig(episodes=1, duration_s=0.5, filter_at_sensor_rate=False)
+    loop = Evaluator(ROBOT, config)
+    policy = constant_policy(np.zeros(ROBOT.dof))
+    result, _ = loop.run_episode(loop.learned_controller(policy, Condition()), 3)
+    assert result.steps == 51
+    assert result.filter_steps == pytest.approx(510, abs=2)
+    per_sample = Evaluator(ROBOT, EvaluationConfig(episodes=1, duration_s=0.5))
+    result, _ = per_sample.run_episode(per_sample.learned_controller(policy, Condition()), 3)
+    assert result.filter_steps == result.steps == 51

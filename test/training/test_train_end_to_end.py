@@ -19,7 +19,11 @@ def test_loss_falls_and_reports_are_written(tiny_run):
     _, data, results = tiny_run
     for result in results.values():
         history = result.report["history"]
-        bc = [loss for loss, phase in zip(history["train_loss"], history["phase"]) if phase == "bc"]
+        bc = [
+            loss
+            for loss, phase in zip(history["train_loss"], history["phase"], strict=True)
+            if phase == "bc"
+        ]
         assert bc[-1] < bc[0], result.name  # DAgger adds harder episodes: compare within BC
         assert history["phase"][-1] == "dagger1"
         assert result.plot_path.stat().st_size > 1000
