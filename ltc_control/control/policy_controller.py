@@ -9,6 +9,8 @@ Promises:
   are refused as `network_input`; a non-finite network output is refused as `network_output` and
   the hidden state is reset (a NaN state would poison every later step). Neither raises.
 - No command before a target has arrived.
+- With `min_period`, the network steps at most that often (its trained rate) on a faster stream
+  of joint states; the messages in between are skipped and counted in `skipped`.
 - If the model outputs torque over gravity compensation (`effort_over_gravity/<joint>`, see
   control.signals), g(q) from the robot's dynamics is added back here.
 """
@@ -49,8 +51,11 @@ class PolicyController:
         joint_names: Sequence[str],
         clock: StampClock,
         gravity: Callable[[np.ndarray], np.ndarray] | None = None,
+        min_period: float = 0.0,
     ) -> None:
         self.policy = policy
+        self.min_period = min_period  # s; faster joint states are skipped (not refused)
+        self.skipped = 0
         self.joint_names = tuple(joint_names)
         self.clock = clock
         self.layout = ObservationLayout(policy.input_names, self.joint_names)
@@ -67,6 +72,15 @@ class PolicyController:
         self.policy.reset()
         self.clock.reset()
         self.steps = 0
+
+    def _due(self, stamp: float) -> bool:
+        """A step is due once min_period has passed since the last step's stamp.
+
+        The network then runs at its trained rate on a faster joint-state stream; stamps that
+        are not later than the last one go on to the clock, which judges them.
+        """
+        last = self.clock.last_stamp
+        return last is None or not stamp > last or stamp - last >= 0.95 * self.min_period
 
     def set_target(self, target: Sequence[float]) -> bool:
         value = np.asarray(target, dtype=float)
@@ -93,6 +107,9 @@ class PolicyController:
             return None
         if self.target is None:
             self.rejections["no_target_yet"] += 1
+            return None
+        if not self._due(stamp):
+            self.skipped += 1
             return None
         verdict, dt = self.clock.elapsed(stamp, now)
         if not verdict.accepted:

@@ -63,5 +63,10 @@ class StampClock:
             return StampVerdict.GAP_CLAMPED, self.max_dt
         return StampVerdict.ACCEPTED, dt
 
+    @property
+    def last_stamp(self) -> float | None:
+        """The newest accepted stamp (s), None before the first one."""
+        return self._last
+
     def reset(self) -> None:
         self._last = None

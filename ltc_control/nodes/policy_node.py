@@ -7,8 +7,9 @@ Publishes  `nominal_command` (sensor_msgs/JointState: name + effort N·m, stampe
            activities, elapsed time, model id, counters).
 Service    `~/reset` (std_srvs/Trigger): forget the hidden state (a new episode).
 
-The network steps once per accepted joint state, with the time between stamps as its elapsed
-time (see control.stamps for what is refused: repeated, out-of-order, stale and future stamps).
+The network steps on accepted joint states at most `control_rate_hz` (the rate it was trained at;
+a faster joint-state stream, e.g. a 1 kHz torque loop, is decimated), with the time between the
+stamps of its steps as its elapsed time (see control.stamps for what is refused: repeated, out-of-order, stale and future stamps).
 Refused messages are counted in PolicyState.rejected_messages and logged (throttled).
 """
 
@@ -43,7 +44,11 @@ PARAMETERS = (
         read_only=True,
     ),
     ParameterSpec(
-        "control_rate_hz", 100.0, "expected joint_states rate (first dt, deadline), Hz", 1.0, 5000.0
+        "control_rate_hz",
+        100.0,
+        "policy step rate (the rate it was trained at); faster joint states are skipped, Hz",
+        1.0,
+        5000.0,
     ),
     ParameterSpec("max_dt", 0.1, "longest elapsed time given to the network, s", 1e-4, 10.0),
     ParameterSpec(
@@ -71,9 +76,10 @@ class PolicyNode(Node):
             period, p["max_dt"], p["max_age"], p["future_tolerance"], p["reset_jump"]
         )
         self.controller = PolicyController(
-            self.policy, robot.joint_names, clock, PinocchioDynamics(robot).gravity
+            self.policy, robot.joint_names, clock, PinocchioDynamics(robot).gravity, period
         )
         self.timer = ComputeTimer(period)
+        self._refusals_logged = 0
         self.publish_policy_state = p["publish_policy_state"]
         self.command_pub = self.create_publisher(JointState, "nominal_command", 10)
         self.state_pub = self.create_publisher(PolicyState, "policy_state", 10)
@@ -93,10 +99,7 @@ class PolicyNode(Node):
                 msg.name, msg.position, msg.velocity, to_seconds(msg.header.stamp), now
             )
             if step is None:
-                self.get_logger().warning(
-                    f"joint state refused: {dict(self.controller.rejections)}",
-                    throttle_duration_sec=1.0,
-                )
+                self._log_refusals()
                 return
             command = JointState(
                 name=list(self.controller.joint_names), effort=step.command.tolist()
@@ -105,6 +108,15 @@ class PolicyNode(Node):
             self.command_pub.publish(command)
         if self.publish_policy_state:
             self.state_pub.publish(self._policy_state(msg, step))
+
+    def _log_refusals(self) -> None:
+        refused = sum(self.controller.rejections.values())
+        if refused > self._refusals_logged:
+            self._refusals_logged = refused
+            self.get_logger().warning(
+                f"joint state refused: {dict(self.controller.rejections)}",
+                throttle_duration_sec=1.0,
+            )
 
     def _policy_state(self, msg: JointState, step: PolicyStep) -> PolicyState:
         return PolicyState(

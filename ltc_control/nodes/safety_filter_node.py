@@ -6,8 +6,10 @@ Publishes  `commands` (std_msgs/Float64MultiArray, N·m, the robot's joint order
            `/<effort_controller>/commands`), `safety_status` (ltc_control/SafetyStatus) and
            `/diagnostics` (diagnostic_msgs/DiagnosticArray: OK / WARN / ERROR).
 
-Every nominal command runs through the CBF quadratic program (ltc_control.safety) with the latest
-joint state. Whatever goes wrong, what is published stays inside the torque box: a malformed
+The filter runs at the torque loop's rate: every accepted joint state is answered with one command,
+the latest nominal command (held between policy steps: the policy may run slower, e.g. 100 Hz
+against a 1 kHz loop) filtered through the CBF quadratic program (ltc_control.safety) at that
+state. Whatever goes wrong, what is published stays inside the torque box: a malformed
 nominal command, an infeasible QP or a solver failure gives the filter's braking command; a
 watchdog publishes that braking command when no fresh joint state or nominal command arrived
 within `watchdog_timeout` (s, node clock). Joint states whose stamps are repeated, out of order,
@@ -51,8 +53,8 @@ PARAMETERS = (
     ParameterSpec("robot", "panda", "robot description name or YAML path", read_only=True),
     ParameterSpec(
         "control_rate_hz",
-        100.0,
-        "nominal command rate (deadline, watchdog checks), Hz",
+        1000.0,
+        "torque loop rate = joint_states rate (QP hold period, deadline, watchdog checks), Hz",
         1.0,
         5000.0,
     ),
@@ -80,6 +82,8 @@ class SafetyFilterNode(LifecycleNode):
         self.filter: SafetyFilter | None = None
         self.q: np.ndarray | None = None
         self.v: np.ndarray | None = None
+        self.nominal: np.ndarray | None = None  # held between policy steps (zero-order hold)
+        self.nominal_problem = "no nominal command yet"
         self.last_status = SafetyStatus(mode=SafetyStatus.MODE_INACTIVE)
         self.rejected = 0
         self.filter_errors = 0
@@ -151,27 +155,40 @@ class SafetyFilterNode(LifecycleNode):
             self._reject(f"joint state refused: {verdict.value} stamp {stamp:.9f} s")
             return
         self.q, self.v = q, v
-        self.watchdog.state_received(self._now())
+        now = self._now()
+        self.watchdog.state_received(now)
+        self._control_step(now)
 
     def _on_nominal(self, msg: JointState) -> None:
-        if self.q is None or self.filter is None:
+        try:
+            self.nominal = match_joints(msg.name, msg.effort, self.robot.joint_names)
+            self.nominal_problem = ""
+        except SignalError as exc:
+            self._reject(f"nominal command refused: {exc}")
+            self.nominal, self.nominal_problem = None, f"malformed nominal command: {exc}"
+            return
+        self.watchdog.command_received(self._now())
+
+    def _control_step(self, now: float) -> None:
+        """One torque-loop cycle: filter the held nominal command at the fresh joint state."""
+        if self.filter is None:
             return
         with self.timer:
-            try:
-                nominal = match_joints(msg.name, msg.effort, self.robot.joint_names)
-            except SignalError as exc:
-                self._reject(f"nominal command refused: {exc}")
-                self.publish_braking(f"malformed nominal command: {exc}")
+            reason = self.watchdog.check(now)
+            if reason or self.nominal is None:
+                self.publish_braking(
+                    f"watchdog: {reason}" if reason else self.nominal_problem,
+                    mode=SafetyStatus.MODE_WATCHDOG if reason else SafetyStatus.MODE_FALLBACK,
+                )
                 return
-            self.watchdog.command_received(self._now())
             try:
-                result = self.filter.filter(self.q, self.v, nominal)
+                result = self.filter.filter(self.q, self.v, self.nominal)
             except Exception as exc:  # the last line before the motors: brake, never crash
                 self.filter_errors += 1
                 self.get_logger().error(f"filter error: {exc!r}", throttle_duration_sec=1.0)
                 self.publish_braking(f"filter error: {type(exc).__name__}: {exc}")
                 return
-            self._publish(result, nominal)
+            self._publish(result, self.nominal)
 
     def _on_watchdog_timer(self) -> None:
         reason = self.watchdog.check(self._now())
