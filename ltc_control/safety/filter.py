@@ -193,7 +193,9 @@ class SafetyFilter:
         """The closest command to u_nominal (N·m) that satisfies the constraints at (q, v)."""
         start = time.perf_counter()
         q, v, u_nominal = self._vector(q, "q"), self._vector(v, "v"), self._vector(u_nominal, "u")
-        if not np.isfinite(q @ q + v @ v + u_nominal @ u_nominal):  # any nan/inf (or overflow)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported, not warned
+            size = q @ q + v @ v + u_nominal @ u_nominal
+        if not np.isfinite(size):  # any nan/inf, or so large that the squares overflow
             self._counters["invalid_input"] += 1
             return self._fallback(
                 q, v, None, f"invalid_input: {_non_finite(q, v, u_nominal)}", start
