@@ -156,7 +156,7 @@ class ModelSpec:
     mixed_memory: bool = False
     ode_unfolds: int = 6  # ltc only
     hidden_layers: int = 2  # mlp only
-    barriernet: bool = False  # cfc only: also output CBF gains, train through training.barrier
+    barriernet: bool = False  # cfc only: also output CBF gains, train through the safety QP layer
     training: dict[str, Any] = field(default_factory=dict)  # overrides of the shared options
 
     def validate(self, key: str, n_out: int) -> None:
@@ -184,8 +184,6 @@ class ModelSpec:
         if self.kind in ("cfc", "ltc"):
             options = {"units": self.units, "sparsity": self.sparsity}
             options |= {"wiring_seed": self.wiring_seed, "mixed_memory": self.mixed_memory}
-            if self.barriernet:  # nominal torque + velocity and position gains per joint
-                options["proj_size"] = 3 * n_out
             return options | ({"ode_unfolds": self.ode_unfolds} if self.kind == "ltc" else {})
         if self.kind == "lstm":
             return {"units": self.units}

@@ -197,7 +197,7 @@ class Trainer:
         self.progress = progress
         self.nominal_dt = 1.0 / config.data.simulated.rate_hz
         self.names = signal_names(self.robot.joint_names)
-        # BarrierNet losses need M(q), h(q, v), g(q) per sample: computed once, for all models.
+        # BarrierNet losses need g(q) per sample (the nominal is a torque over gravity).
         self._barrier = any(spec.barriernet for spec in config.models)
         train = [self.episode(t) for t in data.train]
         self.normalizer = Normalizer.fit(train)
@@ -211,17 +211,20 @@ class Trainer:
         return episode_from_trajectory(trajectory, self.gravity, self.nominal_dt, extra)
 
     def barrier_terms(self, q: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """[M(q) flattened, h(q, v), g(q)] of the nominal model (BarrierNet loss)."""
-        terms = self.dynamics.terms(q, v)
-        return np.concatenate([terms.mass_matrix.ravel(), terms.bias, terms.gravity])
+        """g(q) of the nominal model (BarrierNet loss)."""
+        return self.gravity(q)
+
+    def barrier_head(self) -> Any:
+        from ltc_control.training.barrier import BarrierNetHead
+
+        evaluator = Evaluator(self.robot)
+        return BarrierNetHead(evaluator.safety_filter(self.config.data.simulated.rate_hz))
 
     def names_for(self, spec: ModelSpec) -> tuple[list[str], ...]:
         """Signal names and units of `spec`'s model file (BarrierNet adds the gain outputs)."""
         if not spec.barriernet:
             return self.names
-        from ltc_control.training.barrier import gain_output_names
-
-        gains = gain_output_names(self.robot.joint_names)
+        gains = self.barrier_head().output_names
         inputs, input_units, outputs, output_units = self.names
         return inputs, input_units, outputs + gains, output_units + ["1"] * len(gains)
 
@@ -236,8 +239,13 @@ class Trainer:
         torch.manual_seed(self.config.seed)
         started = time.perf_counter()
         n_in, n_out = len(self.names[0]), len(self.names[2])
-        model = build_model(spec.kind, n_in, n_out, **spec.model_options(n_out))
-        loss = BarrierLoss(self.robot, self.normalizer) if spec.barriernet else mse_loss
+        model_options = spec.model_options(n_out)
+        loss: Loss = mse_loss
+        if spec.barriernet:
+            head = self.barrier_head()
+            model_options["proj_size"] = n_out + len(head.output_names)
+            loss = BarrierLoss(head, self.normalizer)
+        model = build_model(spec.kind, n_in, n_out, **model_options)
         run = _Run(model, options, self.config, started, self.progress, spec.name, loss)
         episodes = list(self.train_episodes)
         run.fit(episodes, self.validation_episodes, options.epochs, "bc", run.share(options.epochs))
@@ -357,34 +365,25 @@ def mse_loss(prediction: Any, y: Any, x: Any, extra: Any) -> Any:
 
 
 class BarrierLoss:
-    """BarrierNet: outputs [nominal, velocity gains, position gains] -> barrier layer -> the
-    command, compared with the expert's (normalized effort over gravity, like mse_loss)."""
+    """BarrierNet: outputs [nominal, raw CBF gains] -> the safety QP layer -> the command,
+    compared with the expert's (normalized effort over gravity, like mse_loss)."""
 
-    def __init__(self, robot: RobotDescription, normalizer: Normalizer) -> None:
+    def __init__(self, head: Any, normalizer: Normalizer) -> None:
         import torch
 
-        from ltc_control.training.barrier import BarrierLayer
-
-        self.dof = robot.dof
-        self.layer = BarrierLayer(robot)
+        self.head = head
         self.norm = {
             k: torch.as_tensor(v, dtype=torch.float32)
             for k, v in dataclasses.asdict(normalizer).items()
         }
 
     def __call__(self, prediction: Any, y: Any, x: Any, extra: Any) -> Any:
-        from ltc_control.training.barrier import gains_from_outputs
-
-        dof, norm = self.dof, self.norm
+        dof, norm = self.head.dof, self.norm
         raw_inputs = x * norm["input_std"] + norm["input_mean"]
         q, v = raw_inputs[..., :dof], raw_inputs[..., dof : 2 * dof]
-        mass = extra[..., : dof * dof].reshape(*extra.shape[:-1], dof, dof)
-        bias = extra[..., dof * dof : dof * dof + dof]
-        gravity = extra[..., dof * dof + dof :]
+        gravity = extra
         nominal = prediction[..., :dof] * norm["output_std"] + norm["output_mean"] + gravity
-        velocity_gain = gains_from_outputs(prediction[..., dof : 2 * dof])
-        position_gain = gains_from_outputs(prediction[..., 2 * dof :])
-        command = self.layer(nominal, q, v, mass, bias, velocity_gain, position_gain)
+        command = self.head.command(nominal, prediction[..., dof:], q, v)
         normalized = (command - gravity - norm["output_mean"]) / norm["output_std"]
         return ((normalized - y) ** 2).mean()
 

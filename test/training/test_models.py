@@ -80,23 +80,32 @@ def test_state_carries_across_windows():
     torch.testing.assert_close(torch.cat([first, second], dim=1), whole)
 
 
-def test_barrier_layer_keeps_joints_inside_their_limits():
-    """At a joint limit moving outwards, the layer brakes; far from limits it passes u through."""
+def test_barrier_head_uses_configured_gains_at_zero_and_brakes_at_limits():
+    """Raw gain 0 -> the filter's configured gains; the command is the filter's QP solution."""
     from ltc_control.robots import load_robot_description
-    from ltc_control.training.barrier import BarrierLayer
+    from ltc_control.training import Evaluator
+    from ltc_control.training.barrier import BarrierNetHead
 
     robot = load_robot_description("double_pendulum")
-    layer = BarrierLayer(robot)
-    mass, bias = torch.eye(2).expand(2, 2, 2), torch.zeros(2, 2)
-    q = torch.tensor([[0.0, 0.0], [robot.limits.upper[0] - 0.01, 0.0]], dtype=torch.float32)
-    v = torch.tensor([[0.1, -0.1], [2.0, 0.0]])
-    u = torch.tensor([[0.3, -0.2], [1.0, 0.0]], requires_grad=True)
-    gains = torch.full((2, 2), 5.0, requires_grad=True)
-    command = layer(u, q, v, mass, bias, gains, gains)
-    torch.testing.assert_close(command[0], u[0])  # inactive: unchanged
-    assert command[1, 0] < -1.0  # near the upper limit, moving up fast: decelerate
-    command[1, 0].backward()
-    assert gains.grad[1].abs().sum() > 0  # the gains shape the command when active
+    safety = Evaluator(robot).safety_filter(100.0)
+    head = BarrierNetHead(safety)
+    n = len(head.output_names)
+    torch.testing.assert_close(head.gains(torch.zeros(n)), head.default_gains)
+    q = np.array([robot.limits.upper[0] - 0.08, 0.0])
+    v = np.array([3.0, 0.0])  # racing toward the upper limit of joint 1
+    nominal = torch.tensor([[robot.limits.effort[0], 0.0]], requires_grad=True)
+    raw = torch.zeros(1, n, requires_grad=True)
+    u = head.command(
+        nominal,
+        raw,
+        torch.tensor(q[None], dtype=torch.float32),
+        torch.tensor(v[None], dtype=torch.float32),
+    )
+    expected = safety.filter(q, v, nominal.detach().numpy()[0]).command
+    np.testing.assert_allclose(u.detach().numpy()[0], expected, atol=1e-4)
+    assert u[0, 0] < nominal[0, 0] - 0.1  # the filter cuts the push toward the limit
+    u[0, 0].backward()
+    assert torch.isfinite(raw.grad).all() and nominal.grad is not None
 
 
 def test_barriernet_model_trains_and_exports(tmp_path, tiny_config):
@@ -112,16 +121,11 @@ def test_barriernet_model_trains_and_exports(tmp_path, tiny_config):
         "output": str(tmp_path / "bn.npz"),
     }
     config = tiny_config(tmp_path, models=[spec])
-    config["training"] |= {"epochs": 3}
+    config["data"] = {"simulated": {"episodes": 3, "duration_s": 1.0}, "validation_fraction": 0.3}
+    config["training"] |= {"epochs": 2}
     config["dagger"] = {"rounds": 0}
     _, (result,) = run_training(train_config_from_dict(config))
     policy = load_policy(result.model_path)
-    assert policy.output_names == [
-        "effort_over_gravity/joint1",
-        "effort_over_gravity/joint2",
-        "cbf_velocity_gain/joint1",
-        "cbf_velocity_gain/joint2",
-        "cbf_position_gain/joint1",
-        "cbf_position_gain/joint2",
-    ]
+    assert policy.output_names[:2] == ["effort_over_gravity/joint1", "effort_over_gravity/joint2"]
+    assert "cbf_gain/joint_velocity.gain_1" in policy.output_names[2:]
     assert np.isfinite(result.report["final_validation_loss"])
