@@ -2,12 +2,13 @@
 
 For each robot: the expert, the 19-neuron CfC and LTC (numpy runtime), the LSTM (19 units) and
 MLP baselines (numpy forward), each driven through PolicyController with every command through
-the SafetyFilter, on the same seeded randomized episodes (targets incl. unreachable ones, initial
+the SafetyFilter (config/safety/<robot>.yaml, run once per sensor sample like the filter node),
+on the same seeded randomized episodes (targets incl. unreachable ones, initial
 states, ±10 % link masses, sensor noise). Policies were trained at 100 Hz; liquid and LSTM
 policies are also run at 50 Hz, 200 Hz and 100 Hz with ±30 % timing jitter.
 
 Metrics (training.evaluation): tracking RMSE (m) on reachable targets, its ratio to the expert's
-on the same episodes, success rate, effort (N·m RMS over gravity), filter interventions,
+on the same episodes (filtered policy vs filtered expert; also both unfiltered at 100 Hz), success rate, effort (N·m RMS over gravity), filter interventions,
 limit violations (true state). rate_shift_degradation = mean over the three shifted conditions
 of rmse(condition) / rmse(100 Hz) - 1 (0 = unaffected).
 
@@ -70,14 +71,27 @@ def _jobs(robots, episodes: int, duration: float, unfiltered: bool) -> list[tupl
                 jobs += [(robot, policy, c.name, episodes, duration, True) for c in RATE_SHIFT]
         if unfiltered:
             jobs.append((robot, "expert", "nominal", episodes, duration, False))
-            if shipped_policy(robot, "cfc19").is_file():
-                jobs.append((robot, "cfc19", "nominal", episodes, duration, False))
+            jobs += [
+                (robot, policy, "nominal", episodes, duration, False)
+                for policy in SHIFTED_POLICIES
+                if shipped_policy(robot, policy).is_file()
+            ]
     return jobs
 
 
-def _robot_metrics(rows: dict[tuple[str, str], dict]) -> dict:
+def _robot_metrics(rows: dict[tuple[str, str], dict], unfiltered: dict[str, dict]) -> dict:
     expert = rows[("expert", "nominal")]["tracking_rmse_mean"]
     metrics = {"expert_rmse_m": expert}
+    if "expert" in unfiltered:
+        bare = unfiltered["expert"]["tracking_rmse_mean"]
+        metrics["expert_rmse_m_unfiltered"] = bare
+        for policy, summary in unfiltered.items():
+            if policy != "expert":
+                key = policy.replace("lstm19", "lstm")
+                metrics[f"{key}_rmse_ratio_vs_expert_unfiltered"] = (
+                    summary["tracking_rmse_mean"] / bare
+                )
+        metrics["violations_unfiltered"] = int(sum(v["violations"] for v in unfiltered.values()))
     for policy in POLICIES:
         nominal = rows.get((policy, "nominal"))
         if nominal is None:
@@ -99,9 +113,9 @@ def _table(results: list[tuple]) -> None:
     )
     print(header)
     print("-" * len(header))
-    experts = {r[0]: r[4]["tracking_rmse_mean"] for r in results if r[1] == "expert" and r[3]}
+    experts = {(r[0], r[3]): r[4]["tracking_rmse_mean"] for r in results if r[1] == "expert"}
     for robot, policy, condition, filtered, s, seconds in results:
-        ratio = s["tracking_rmse_mean"] / experts[robot]
+        ratio = s["tracking_rmse_mean"] / experts[(robot, filtered)]
         kinds = f"{s['violations_position']}/{s['violations_velocity']}/{s['violations_force']}"
         print(
             f"{robot:16} {policy:8} {condition:9} {'on' if filtered else 'off':6} "
@@ -149,12 +163,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--robots", nargs="+", default=list(ROBOTS))
     parser.add_argument(
-        "--unfiltered", action="store_true", help="also run expert and CfC without the filter"
+        "--no-unfiltered",
+        action="store_true",
+        help="skip the nominal runs without the filter (expert, cfc19, ltc19, lstm19)",
     )
     parser.add_argument("--plot", default="build/bench/control.png")
     args = parser.parse_args()
     started = time.perf_counter()
-    jobs = _jobs(args.robots, args.episodes, args.duration, args.unfiltered)
+    jobs = _jobs(args.robots, args.episodes, args.duration, not args.no_unfiltered)
     with Pool(args.workers) as pool:
         raw = pool.map(_job, jobs, chunksize=1)
     results = [(r, p, c, job[5], s, sec) for (r, p, c, s, sec), job in zip(raw, jobs, strict=True)]
@@ -162,7 +178,8 @@ def main() -> None:
     per_robot = {}
     for robot in args.robots:
         rows = {(r[1], r[2]): r[4] for r in results if r[0] == robot and r[3]}
-        per_robot[robot] = _robot_metrics(rows) | {
+        bare = {r[1]: r[4] for r in results if r[0] == robot and not r[3]}
+        per_robot[robot] = _robot_metrics(rows, bare) | {
             "violations_filtered": int(sum(v["violations"] for v in rows.values()))
         }
     plot = Path(args.plot)
