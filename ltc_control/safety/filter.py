@@ -17,7 +17,9 @@ their sampled-data guarantee in ltc_control.safety.constraints.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -63,18 +65,51 @@ class SafetyInputError(LtcControlError, ValueError):
 
 
 @dataclass(frozen=True)
+class Diagnostics:
+    """What a FilterResult reports beyond the command (see FilterResult)."""
+
+    active_constraints: tuple[str, ...]
+    margins: np.ndarray
+    slack: np.ndarray
+    condition_margins: np.ndarray
+
+
+@dataclass(frozen=True)
 class FilterResult:
+    """One filter step. The diagnostics (active set, margins, slack) are computed on first
+    access: the 1 kHz loop needs only `command`, a status publisher reads the rest."""
+
     command: np.ndarray  # (dof,) N·m, inside the torque box
     mode: str  # "filtered" | "fallback"
     reason: str  # empty when filtered; why the fallback happened otherwise
-    active_constraints: tuple[str, ...]  # groups with a row (or bound) active at the solution
     constraint_names: tuple[str, ...]  # "torque_box" first, then the groups in QP order
-    margins: np.ndarray  # per name: state distance to the boundary (>= 0: satisfied), see below
-    # per name: slack used, as a distance in normalised torque (the W-norm change of u, in units
-    # of the effort limits, its most violated row would have needed); 0 for hard groups
-    slack: np.ndarray
-    solve_time_s: float  # wall time of the whole step (model, assembly, solve, checks)
-    condition_margins: np.ndarray  # per name: min over rows of w - G u (>= 0: CBF condition holds)
+    solve_time_s: float  # wall time of the step (model, assembly, solve, certificate check)
+    _diagnose: Callable[[], Diagnostics] = field(repr=False, compare=False)
+
+    @cached_property
+    def diagnostics(self) -> Diagnostics:
+        return self._diagnose()
+
+    @property
+    def active_constraints(self) -> tuple[str, ...]:
+        """Groups with a row (or bound) active at the solution (empty for a fallback)."""
+        return self.diagnostics.active_constraints
+
+    @property
+    def margins(self) -> np.ndarray:
+        """Per name: distance to the boundary (>= 0: satisfied); units in SafetyFilter."""
+        return self.diagnostics.margins
+
+    @property
+    def slack(self) -> np.ndarray:
+        """Per name: slack used, as a distance in normalised torque (the W-norm change of u, in
+        units of the effort limits, its most violated row would have needed); 0 if hard."""
+        return self.diagnostics.slack
+
+    @property
+    def condition_margins(self) -> np.ndarray:
+        """Per name: min over rows of w - G u at the command (>= 0: the CBF condition holds)."""
+        return self.diagnostics.condition_margins
 
 
 class SafetyFilter:
@@ -113,7 +148,6 @@ class SafetyFilter:
         )
         self.constraint_names = (self.torque_box.name, *(c.name for c in self.constraints))
         self._soft = [c.soft for c in self.constraints]
-        self._plain_groups = [j for j, c in enumerate(self.constraints) if c.relative_degree == 0]
         self._penalties = [c.slack_penalty for c in self.constraints]
         damping = np.asarray(config.braking_damping, dtype=float)
         if damping.size == 0:
@@ -241,68 +275,74 @@ class SafetyFilter:
         return ""
 
     def _filtered(self, solution: QPSolution, u, residual, step, start) -> FilterResult:
-        dof, limit, layout = self.robot.dof, self.torque_box.limit, self.layout
+        limit = self.torque_box.limit
         u = np.clip(u, -limit, limit)  # removes round-off (<= 1e-12 relative, checked above)
-        slack = np.zeros(len(self.constraint_names))
-        slack[layout.soft_groups + 1] = np.maximum(solution.x[dof:], 0.0)  # -0 at its bound
-        if np.max(slack) > HARD_ROW_TOLERANCE:
+        slacks = solution.x[self.robot.dof :]
+        if slacks.size and np.max(slacks) > HARD_ROW_TOLERANCE:
             self._counters["slack_used"] += 1
         self._counters["filtered"] += 1
-        multipliers = solution.multipliers
-        row_active = np.add.reduceat(multipliers[len(solution.x) :] != 0.0, layout.starts)
-        active = [self.torque_box.name] if multipliers[:dof].any() else []
-        active += [c.name for c, hit in zip(self.constraints, row_active, strict=True) if hit]
-        margins, condition = self._margins(step, u, residual)
+        view = self._view()
         return FilterResult(
             command=u,
             mode="filtered",
             reason="",
-            active_constraints=tuple(active),
             constraint_names=self.constraint_names,
-            margins=margins,
-            slack=slack,
             solve_time_s=time.perf_counter() - start,
-            condition_margins=condition,
+            _diagnose=lambda: view.diagnose(step, u, residual, solution),
         )
 
     def _fallback(self, q, v, step, reason: str, start: float) -> FilterResult:
         self._counters["fallback"] += 1
         command = self.braking_command(q, v)
-        n = len(self.constraint_names)
-        if step is None:
-            margins = condition = np.full(n, np.nan)
-        else:
-            margins, condition = self._margins(step, command, step.w - step.G @ command)
+        view = self._view()
         return FilterResult(
             command=command,
             mode="fallback",
             reason=reason,
-            active_constraints=(),
             constraint_names=self.constraint_names,
-            margins=margins,
-            slack=np.zeros(n),
             solve_time_s=time.perf_counter() - start,
-            condition_margins=condition,
+            _diagnose=lambda: view.diagnose(step, command, None, None),
         )
 
-    def _margins(self, step, u: np.ndarray, residual) -> tuple[np.ndarray, np.ndarray]:
-        """State margins (barrier groups: smallest h; plain inequalities: their own margin) and
-        condition margins (smallest row residual), torque box first."""
+    def _view(self) -> _ConfiguredView:
+        """The configuration-dependent parts the diagnostics need, as they are now (tighten()
+        replaces them with new objects, so a result stays consistent with its own step)."""
+        return _ConfiguredView(self.torque_box, self.constraints, self.layout, self.robot.dof)
+
+
+@dataclass(frozen=True)
+class _ConfiguredView:
+    torque_box: TorqueBox
+    constraints: list[Constraint]
+    layout: RowLayout
+    dof: int
+
+    def diagnose(self, step, u: np.ndarray, residual, solution: QPSolution | None) -> Diagnostics:
+        """Active set, margins (barrier groups: smallest h; plain inequalities: their own
+        margin), slack and condition margins (smallest row residual); torque box first."""
+        n = len(self.constraints) + 1
+        if step is None:  # non-finite input: nothing to evaluate
+            nan = np.full(n, np.nan)
+            return Diagnostics((), nan, np.zeros(n), nan)
+        if residual is None:
+            residual = step.w - step.G @ u
         box = self.torque_box.margin(u)
         starts = self.layout.starts
         margins = np.concatenate(([box], np.minimum.reduceat(step.h, starts)))
-        for j in self._plain_groups:
-            rows, start = step.groups[j], starts[j]
-            margins[j + 1] = self.constraints[j].margin(rows, residual[start : start + len(rows.h)])
+        for j, constraint in enumerate(self.constraints):
+            if constraint.relative_degree == 0:
+                rows, start = step.groups[j], starts[j]
+                margins[j + 1] = constraint.margin(rows, residual[start : start + len(rows.h)])
         condition = np.concatenate(([box], np.minimum.reduceat(residual, starts)))
-        return margins, condition
-
-
-def _non_finite(q: np.ndarray, v: np.ndarray, u_nominal: np.ndarray) -> str:
-    """Which inputs are not finite (an overflowing but finite input is named as such)."""
-    inputs = {"q": q, "v": v, "u_nominal": u_nominal}
-    bad = [name for name, x in inputs.items() if not np.all(np.isfinite(x))]
-    return f"non-finite {', '.join(bad)}" if bad else "inputs too large (overflow)"
+        slack = np.zeros(n)
+        if solution is None:
+            return Diagnostics((), margins, slack, condition)
+        slack[self.layout.soft_groups + 1] = np.maximum(solution.x[self.dof :], 0.0)
+        multipliers = solution.multipliers
+        row_active = np.add.reduceat(multipliers[len(solution.x) :] != 0.0, starts)
+        active = [self.torque_box.name] if multipliers[: self.dof].any() else []
+        active += [c.name for c, hit in zip(self.constraints, row_active, strict=True) if hit]
+        return Diagnostics(tuple(active), margins, slack, condition)
 
 
 @dataclass(frozen=True)
@@ -313,3 +353,10 @@ class _Step:
     G: np.ndarray
     w: np.ndarray
     h: np.ndarray
+
+
+def _non_finite(q: np.ndarray, v: np.ndarray, u_nominal: np.ndarray) -> str:
+    """Which inputs are not finite (an overflowing but finite input is named as such)."""
+    inputs = {"q": q, "v": v, "u_nominal": u_nominal}
+    bad = [name for name, x in inputs.items() if not np.all(np.isfinite(x))]
+    return f"non-finite {', '.join(bad)}" if bad else "inputs too large (overflow)"
