@@ -40,6 +40,7 @@ Units: s, Hz, rad, rad/s, fractions in [0, 1).
       rounds: 2                          # learner rollouts labelled by the expert, 0 = pure BC
       episodes: 16                       # per round
       epochs: 15                         # training epochs after each round
+      beta: 0.5                          # round r executes beta^r expert + (1 - beta^r) learner
     models:                              # one entry per policy to train
       - name: panda_cfc19
         kind: cfc                        # cfc | ltc | lstm | mlp
@@ -138,9 +139,13 @@ class DaggerOptions:
     rounds: int = 2
     episodes: int = 16
     epochs: int = 15
+    # Round r executes beta**r * expert + (1 - beta**r) * learner (the learner still steps on
+    # every sample): early learners would otherwise wander to states no expert label rescues.
+    beta: float = 0.5
 
     def validate(self, key: str) -> None:
         _check(self.rounds >= 0, f"{key}.rounds", "must be >= 0")
+        _check(0.0 <= self.beta < 1.0, f"{key}.beta", "must be in [0, 1)")
         for name in ("episodes", "epochs"):
             _check(getattr(self, name) >= 1, f"{key}.{name}", "must be >= 1")
 
@@ -156,6 +161,7 @@ class ModelSpec:
     mixed_memory: bool = False
     ode_unfolds: int = 6  # ltc only
     hidden_layers: int = 2  # mlp only
+    motor_neurons: int = 0  # cfc only: AutoNCP motor neurons, read out linearly; 0 = one per joint
     barriernet: bool = False  # cfc only: also output CBF gains, train through the safety QP layer
     training: dict[str, Any] = field(default_factory=dict)  # overrides of the shared options
 
@@ -167,11 +173,17 @@ class ModelSpec:
         _check(0.1 <= self.sparsity <= 0.9, f"{key}.sparsity", "must be in [0.1, 0.9]")
         _check(self.ode_unfolds >= 1, f"{key}.ode_unfolds", "must be >= 1")
         _check(self.hidden_layers >= 1, f"{key}.hidden_layers", "must be >= 1")
+        _check(
+            self.motor_neurons == 0 or (self.kind == "cfc" and self.motor_neurons >= 1),
+            f"{key}.motor_neurons",
+            "must be 0 (one per joint) or, for kind cfc, >= 1",
+        )
+        motors = self.motor_neurons or n_out
         if self.kind in ("cfc", "ltc"):
             _check(
-                self.units > n_out + 2,
+                self.units > motors + 2,
                 f"{key}.units",
-                f"must exceed {n_out + 2} for AutoNCP with {n_out} motor neurons",
+                f"must exceed {motors + 2} for AutoNCP with {motors} motor neurons",
             )
         _check(
             not self.barriernet or self.kind == "cfc",
@@ -184,6 +196,8 @@ class ModelSpec:
         if self.kind in ("cfc", "ltc"):
             options = {"units": self.units, "sparsity": self.sparsity}
             options |= {"wiring_seed": self.wiring_seed, "mixed_memory": self.mixed_memory}
+            if self.motor_neurons:
+                options |= {"motor_neurons": self.motor_neurons, "proj_size": n_out}
             return options | ({"ode_unfolds": self.ode_unfolds} if self.kind == "ltc" else {})
         if self.kind == "lstm":
             return {"units": self.units}

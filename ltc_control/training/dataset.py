@@ -7,7 +7,9 @@ Promises:
 - Elapsed times are the real differences between sample stamps (s); the first sample of an
   episode gets `first_dt` (the controller's nominal period), as the deployed StampClock does.
 - Normalization: z = (x - mean) / std per signal, with std floored at `STD_FLOOR` (a constant
-  signal, e.g. a planar arm's out-of-plane target axis, must not blow up small deviations).
+  signal, e.g. a planar arm's out-of-plane target axis, must not blow up small deviations);
+  normalized labels are clipped to ±LABEL_CLIP so rare saturated torque spikes (target jumps,
+  DAgger states far off) do not dominate the squared loss.
 - `EpisodeBatches` cuts episodes into consecutive windows for truncated BPTT: a batch holds the
   same window index of several episodes, so the hidden state is carried between windows exactly
   as the deployed controller carries it along an episode.
@@ -25,6 +27,7 @@ from ltc_control.sim.rollouts import Trajectory
 from ltc_control.training.errors import TrainingDataError
 
 STD_FLOOR = 1e-2
+LABEL_CLIP = 5.0  # normalized output labels are clipped to +-5 std (rare saturated spikes)
 
 
 @dataclass
@@ -102,7 +105,9 @@ class Normalizer:
     def normalize(self, episode: Episode) -> Episode:
         return Episode(
             inputs=(episode.inputs - self.input_mean) / self.input_std,
-            outputs=(episode.outputs - self.output_mean) / self.output_std,
+            outputs=np.clip(
+                (episode.outputs - self.output_mean) / self.output_std, -LABEL_CLIP, LABEL_CLIP
+            ),
             dt=episode.dt,
             extra=episode.extra,
         )

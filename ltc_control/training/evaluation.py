@@ -140,6 +140,23 @@ class LearnedController:
         return step.command
 
 
+class MixedController:
+    """DAgger's mixture: beta * expert + (1 - beta) * learner (both step on every sample)."""
+
+    def __init__(self, expert: Controller, learner: Controller, beta: float) -> None:
+        self.expert, self.learner, self.beta = expert, learner, beta
+
+    def reset(self) -> None:
+        self.expert.reset()
+        self.learner.reset()
+
+    def command(self, t: float, q: np.ndarray, v: np.ndarray, target: np.ndarray) -> np.ndarray:
+        learned = self.learner.command(t, q, v, target)
+        if self.beta == 0.0:
+            return learned
+        return self.beta * self.expert.command(t, q, v, target) + (1.0 - self.beta) * learned
+
+
 @dataclass
 class EpisodeResult:
     seed: int

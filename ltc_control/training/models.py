@@ -45,8 +45,9 @@ class SequenceModel(nn.Module):
 
 
 class LiquidModel(SequenceModel):
-    """ncps CfC or LTC on an AutoNCP wiring with `units` neurons, `n_out` of them motor neurons
-    (a CfC reads them out linearly into `proj_size` outputs, default n_out)."""
+    """ncps CfC or LTC on an AutoNCP wiring with `units` neurons, `motor_neurons` of them motor
+    neurons (default n_out); a CfC reads them out linearly into `proj_size` outputs (default
+    n_out), an LTC through its per-neuron affine output mapping (so motors must equal n_out)."""
 
     def __init__(
         self,
@@ -59,13 +60,15 @@ class LiquidModel(SequenceModel):
         mixed_memory: bool = False,
         ode_unfolds: int = 6,
         proj_size: int | None = None,
+        motor_neurons: int = 0,
     ) -> None:
         super().__init__()
         from ncps.torch import LTC, CfC
         from ncps.wirings import AutoNCP
 
         self.kind = kind
-        wiring = AutoNCP(units, n_out, sparsity_level=sparsity, seed=wiring_seed)
+        motors = motor_neurons or n_out
+        wiring = AutoNCP(units, motors, sparsity_level=sparsity, seed=wiring_seed)
         if kind == "cfc":
             # A linear readout of the motor neurons: CfC states live in (-1, 1), torques do not.
             proj_size = n_out if proj_size is None else proj_size

@@ -45,7 +45,13 @@ from ltc_control.training.dataset import (
     stack,
 )
 from ltc_control.training.errors import TrainingDataError
-from ltc_control.training.evaluation import Condition, EvaluationConfig, Evaluator, summarize
+from ltc_control.training.evaluation import (
+    Condition,
+    EvaluationConfig,
+    Evaluator,
+    MixedController,
+    summarize,
+)
 from ltc_control.training.export import to_policy
 from ltc_control.training.models import SequenceModel, build_model
 
@@ -269,7 +275,8 @@ class Trainer:
     def dagger_round(
         self, model: SequenceModel, spec: ModelSpec, round_index: int
     ) -> tuple[list[Episode], dict[str, Any]]:
-        """Roll out the learner (no safety filter), label visited states with the expert."""
+        """Roll out the beta-mixture of expert and learner (no safety filter), label the
+        visited states with the expert."""
         sim = self.config.data.simulated
         policy = to_policy(model, self.normalizer, self.names_for(spec), f"{spec.name}-dagger")
         evaluator = Evaluator(
@@ -288,7 +295,10 @@ class Trainer:
             ),
         )
         condition = Condition("dagger", sim.rate_hz, sim.jitter)
-        controller = evaluator.learned_controller(policy, condition)
+        beta = self.config.dagger.beta ** (round_index + 1)
+        controller = MixedController(
+            evaluator.expert_controller(), evaluator.learned_controller(policy, condition), beta
+        )
         bar = self.progress(
             total=len(evaluator.episode_seeds()),
             desc=f"{spec.name}: DAgger {round_index + 1}",
@@ -306,7 +316,7 @@ class Trainer:
             episodes.append(self.normalizer.normalize(self.episode(trajectory)))
             bar.update(1)
         bar.close()
-        return episodes, {"round": round_index + 1, "learner": summarize(results)}
+        return episodes, {"round": round_index + 1, "beta": beta, "mixture": summarize(results)}
 
     def finish(
         self, spec: ModelSpec, model: SequenceModel, run: _Run, dagger: list, seconds: float
