@@ -27,6 +27,17 @@ from ltc_control.training.config import resolve
         ),
         ({"models": [{"name": "m", "kind": "cfc"}]}, "models[0].output"),
         ({"dagger": {"rounds": -1}}, "dagger.rounds"),
+        ({"dagger": {"beta": 1.0}}, "dagger.beta"),
+        (
+            {"models": [{"name": "m", "kind": "ltc", "motor_neurons": 3, "output": "x.npz"}]},
+            "models[0].motor_neurons",
+        ),
+        (
+            {"models": [{"name": "m", "kind": "lstm", "barriernet": True, "output": "x.npz"}]},
+            "models[0].barriernet",
+        ),
+        ({"data": {"curation": [1]}}, "data.curation"),
+        ({"training": {"threads": True}}, "training.threads"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path, tiny_config, change, key):
