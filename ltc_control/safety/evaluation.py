@@ -223,11 +223,10 @@ def main(argv: list[str] | None = None) -> None:
     """`python -m ltc_control.safety.evaluation panda --episodes 200 [--no-filter]
     [--mass-spread 0.1] [--set key=value ...]`: prints the report as one JSON line."""
     import argparse
-    import dataclasses
     import json
 
     from ltc_control.robots import load_robot_description
-    from ltc_control.safety.config import load_safety_config
+    from ltc_control.safety.config import SafetyConfig, load_safety_config
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("robot")
@@ -241,8 +240,9 @@ def main(argv: list[str] | None = None) -> None:
     robot = load_robot_description(args.robot)
     config = load_safety_config(args.robot)
     overrides = dict(item.split("=", 1) for item in args.set)
-    config = dataclasses.replace(config, **{k: float(v) for k, v in overrides.items()})
-    config.validate()
+    config = SafetyConfig.from_dict(
+        {**config.to_dict(), **{k: _parse(v) for k, v in overrides.items()}}
+    )
     evaluation = EvaluationConfig(
         episodes=args.episodes,
         duration_s=args.duration,
@@ -252,6 +252,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     report = evaluate(robot, config, evaluation)
     print(json.dumps({"robot": args.robot, **vars(args), **report.summary()}))
+
+
+def _parse(text: str) -> object:
+    """A --set value: true/false, a number, or a comma-separated list of numbers."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if "," in text:
+        return [float(item) for item in text.split(",")]
+    return float(text)
 
 
 if __name__ == "__main__":
