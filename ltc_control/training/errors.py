@@ -11,3 +11,7 @@ class TrainingConfigError(ConfigError):
 
 class TrainingDataError(LtcControlError, ValueError):
     """Training data is missing, empty or inconsistent (names the source)."""
+
+
+class EvaluationError(LtcControlError, RuntimeError):
+    """A closed-loop evaluation could not run as specified (e.g. the policy refused a sample)."""

@@ -39,7 +39,7 @@ from ltc_control.sim.expert import OperationalSpaceExpert
 from ltc_control.sim.rollouts import Trajectory
 from ltc_control.sim.simulator import ArmSimulator, SimConfig, sample_times
 from ltc_control.sim.task import TargetSchedule
-from ltc_control.training.errors import TrainingConfigError
+from ltc_control.training.errors import EvaluationError, TrainingConfigError
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,9 @@ class LearnedController:
         self.controller.set_target(target)
         step = self.controller.on_joint_state(self.joint_names, q, v, stamp=t, now=t)
         if step is None:
-            raise RuntimeError(f"policy refused the sample at t={t}: {self.controller.rejections}")
+            raise EvaluationError(
+                f"policy refused the sample at t={t}: {dict(self.controller.rejections)}"
+            )
         return step.command
 
 
