@@ -12,11 +12,11 @@ on the same episodes (filtered policy vs filtered expert; also both unfiltered a
 limit violations (true state). rate_shift_degradation = mean over the three shifted conditions
 of rmse(condition) / rmse(100 Hz) - 1 (0 = unaffected).
 
-Runs several minutes (about 15-25 min on 2 shared cores at 100 episodes); prints the elapsed
+Runs several minutes (about 15-20 min on 2 shared cores at 100 episodes of 3 s); prints the elapsed
 time. Last stdout line: one JSON object; top-level keys are the Panda's (the headline robot)
 plus violations_filtered and episodes summed over everything; per-robot values under "robots".
 
-    .venv/bin/python bench/control.py [--episodes 100] [--duration 4] [--workers 2]
+    .venv/bin/python bench/control.py [--episodes 100] [--duration 3] [--workers 2]
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def _plot(results: list[tuple], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episodes", type=int, default=100)
-    parser.add_argument("--duration", type=float, default=4.0, help="s per episode")
+    parser.add_argument("--duration", type=float, default=3.0, help="s per episode")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--robots", nargs="+", default=list(ROBOTS))
     parser.add_argument(
