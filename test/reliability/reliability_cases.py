@@ -31,6 +31,14 @@ def make_filter() -> SafetyFilter:
     return SafetyFilter(PANDA, PANDA_SAFETY)
 
 
+def infeasible_state() -> tuple[np.ndarray, np.ndarray]:
+    """Joint 4 0.5 rad past its upper limit, moving outward at 3x its velocity limit: no torque
+    in the box satisfies the hard position and velocity rows (a crash into the end stop)."""
+    q, v = PANDA.home.copy(), np.zeros(PANDA.dof)
+    q[3], v[3] = PANDA.limits.upper[3] + 0.5, 3.0 * PANDA.limits.velocity[3]
+    return q, v
+
+
 def torque_limit(safety_filter: SafetyFilter) -> np.ndarray:
     return safety_filter.config.torque_limit_scale * safety_filter.robot.limits.effort
 

@@ -8,6 +8,7 @@ happens between ticks unless the test advances the clock.
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,11 +29,6 @@ from ltc_control.resources import config_path
 from ltc_control.safety import SafetyFilter
 
 DT = 0.01  # s, the control period of config/panda.yaml
-# Shipped config/safety/panda.yaml has velocity_gain 100 1/s, which the node refuses at the 100 Hz
-# control rate of config/panda.yaml (gain * period must be < 1; see
-# test_process_faults.test_shipped_parameters_start_the_safety_filter). Until that is resolved the
-# harness runs the filter with a gain valid at 100 Hz.
-GAIN_WORKAROUND = ("filter.velocity_gain:=50.0",)
 DIAGNOSTICS_PERIOD = 0.05  # s of sim time (5 ticks), so tests see /diagnostics quickly
 HOME = PANDA.home
 ZERO = np.zeros(PANDA.dof)
@@ -81,23 +77,21 @@ class Probe(Node):
         self.statuses: list[SafetyStatus] = []
         self.diagnostics: list[DiagnosticArray] = []
         self.policy_states: list[PolicyState] = []
-        # The state the filter holds when each status is published (for the oracle).
-        self.status_states: list[tuple[np.ndarray, np.ndarray]] = []
-        self.filter_state = (HOME.copy(), ZERO.copy())
+        # Every joint state the filter accepts, with its stamp (ns): a status stamped t answers
+        # the newest one stamped <= t (the oracle's state).
+        self.valid_states: list[tuple[int, np.ndarray, np.ndarray]] = [(0, HOME, ZERO)]
         self.create_subscription(
             Float64MultiArray, "commands", lambda m: self.commands.append(np.array(m.data)), 100
         )
-        self.create_subscription(SafetyStatus, "safety_status", self._on_status, 100)
+        self.create_subscription(
+            SafetyStatus, "safety_status", lambda m: self.statuses.append(m), 100
+        )
         self.create_subscription(
             DiagnosticArray, "/diagnostics", lambda m: self.diagnostics.append(m), 100
         )
         self.create_subscription(
             PolicyState, "policy_state", lambda m: self.policy_states.append(m), 100
         )
-
-    def _on_status(self, msg: SafetyStatus) -> None:
-        self.statuses.append(msg)
-        self.status_states.append(self.filter_state)
 
     def set_clock(self, t: float) -> None:
         self.clock_pub.publish(Clock(clock=time_msg(t)))
@@ -128,7 +122,6 @@ class Loop:
             context=context,
             cli_args=node_args(
                 f"diagnostics_period:={DIAGNOSTICS_PERIOD}",
-                *GAIN_WORKAROUND,
                 *filter_params,
                 sim_time=sim_time,
             ),
@@ -187,24 +180,35 @@ class Loop:
         """Advance the clock one period and publish a joint state (a good one by default).
 
         `valid`: whether the filter will accept it (the oracle then uses it as the filter's
-        state). Waits for the next safety status; False if none came within `timeout` s.
+        state). Waits for the safety status answering it (stamped at this tick's clock); False
+        if none came within `timeout` s.
         """
         self.advance_clock()
+        now_ns = _ns(self.t)
         if valid:
-            self.probe.filter_state = (np.asarray(q, float), np.asarray(v, float))
+            state = (now_ns, np.asarray(q, float), np.asarray(v, float))
+            self.probe.valid_states.append(state)
         self.probe.joint_pub.publish(joint_state(self.t, q, v) if message is None else message)
         if not wait:
             return True
         seen = len(self.probe.statuses)
-        return self.spin_until(lambda: len(self.probe.statuses) > seen, timeout)
+        return self.spin_until(
+            lambda: any(_ns_of(s) >= now_ns for s in self.probe.statuses[seen:]), timeout
+        )
 
     def advance_clock(self) -> None:
         """One period of sim time (published on /clock), or the wall clock's now."""
-        if self.sim_time:
-            self.t += DT
-            self.probe.set_clock(self.t)
-        else:
+        if not self.sim_time:
             self.t = time.time()
+            return
+        self.t += DT
+        self.probe.set_clock(self.t)
+        # Every node on the new time before the joint state goes out: a status stamped t then
+        # answers the state stamped t.
+        local = [n for n in (self.safety, self.policy) if n is not None]
+        self.spin_until(
+            lambda: all(n.get_clock().now().nanoseconds == _ns(self.t) for n in local), 1.0
+        )
 
     def recover(self, ticks: int = 40) -> bool:
         """Good input again: True once the filter is back in MODE_FILTERED."""
@@ -230,10 +234,13 @@ class Loop:
         ]
 
     def diagnostics_counter(self, key: str) -> int:
-        """The largest value of a /diagnostics counter so far (spins until one more arrives)."""
+        """The largest value of a /diagnostics counter so far, after one more /diagnostics
+        (good ticks until it comes: the timer runs on sim time)."""
         seen = len(self.probe.diagnostics)
-        for _ in range(round(DIAGNOSTICS_PERIOD / DT) + 2):
+        for _ in range(round(6 * DIAGNOSTICS_PERIOD / DT)):
             self.tick()
+            if len(self.probe.diagnostics) > seen:
+                break
         assert len(self.probe.diagnostics) > seen, "no /diagnostics"
         return max(int(d[key]) for d in self.diagnostics())
 
@@ -244,9 +251,10 @@ class Loop:
             for i, u in enumerate(self.probe.commands)
             if (r := unsafe_reason(self.reference, None, None, u, False))
         ]
-        for i, (status, (q, v)) in enumerate(
-            zip(self.probe.statuses, self.probe.status_states, strict=True)
-        ):
+        stamps = [t for t, _, _ in self.probe.valid_states]
+        for i, status in enumerate(self.probe.statuses):
+            index = max(bisect.bisect_right(stamps, _ns_of(status)) - 1, 0)
+            _, q, v = self.probe.valid_states[index]
             filtered = status.mode == FILTERED
             reason = unsafe_reason(self.reference, q, v, np.array(status.safe_command), filtered)
             if reason:
@@ -257,6 +265,14 @@ class Loop:
         for node in self.nodes:
             node.destroy_node()
         self.executor.shutdown()
+
+
+def _ns(t: float) -> int:
+    return round(t * 1e9)
+
+
+def _ns_of(msg: SafetyStatus) -> int:
+    return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
 
 
 def _level(level: bytes | int) -> int:

@@ -14,11 +14,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from diagnostic_msgs.msg import DiagnosticStatus
-from reliability_cases import PANDA, FailingSolver, RaisingSolver, SlowSolver
+from reliability_cases import (
+    PANDA,
+    FailingSolver,
+    RaisingSolver,
+    SlowSolver,
+    infeasible_state,
+)
 from ros_harness import DT, FALLBACK, FILTERED, HOME, WATCHDOG, ZERO, Loop, joint_state
 from sensor_msgs.msg import JointState
 
-from ltc_control.msg import SafetyStatus
 from ltc_control.nodes.stamps import time_msg
 
 # numpy overflow warnings are the point of huge inputs, not a problem
@@ -99,7 +104,29 @@ def test_reordered_or_extra_joints_are_filtered_normally(loop: Loop, message) ->
     assert loop.unsafe_outputs() == []
 
 
-# --- malformed nominal commands (injected next to the policy's) -----------------------------
+# --- malformed nominal commands (the probe plays the policy) ---------------------------------
+
+
+@pytest.fixture
+def filter_only(ros_context, untrained_panda_policy: Path) -> Iterator[Loop]:
+    """The safety filter alone; the probe publishes the nominal commands."""
+    running = Loop(ros_context, untrained_panda_policy, with_policy=False)
+    running.probe.set_clock(running.t)
+    running.tick(wait=False)
+    yield running
+    running.close()
+
+
+def _nominal(effort: list, names: list, stamp: float) -> JointState:
+    msg = JointState(name=names, effort=effort)
+    msg.header.stamp = time_msg(stamp)
+    return msg
+
+
+def _good_nominal_tick(loop: Loop) -> bool:
+    loop.probe.nominal_pub.publish(_nominal([0.0] * 7, JOINTS, loop.t))
+    loop.spin_for(0.002)
+    return loop.tick()
 
 
 @pytest.mark.parametrize(
@@ -114,27 +141,27 @@ def test_reordered_or_extra_joints_are_filtered_normally(loop: Loop, message) ->
     ],
 )
 def test_malformed_nominal_commands_brake_with_the_reason(
-    loop: Loop, effort: list, names: list, reason: str
+    filter_only: Loop, effort: list, names: list, reason: str
 ) -> None:
+    loop = filter_only
+    assert loop.spin_until(lambda: _good_nominal_tick(loop) and loop.mode() == FILTERED, 10.0)
     before = loop.last_status()
-    seen = len(loop.probe.statuses)
-    msg = JointState(name=names, effort=effort)
-    msg.header.stamp = time_msg(loop.t)
-    loop.probe.nominal_pub.publish(msg)
-
-    def answered() -> SafetyStatus | None:
-        for status in loop.probe.statuses[seen:]:
-            injected = list(status.nominal_command[:1]) == effort[:1]
-            if (reason and status.reason.startswith(reason)) or (not reason and injected):
-                return status
-        return None
-
-    assert loop.spin_until(lambda: answered() is not None)
-    assert answered().mode == (FALLBACK if reason else FILTERED)
-    # Malformed messages and non-finite filter inputs are both counted as rejected inputs.
+    loop.probe.nominal_pub.publish(_nominal(effort, names, loop.t))
+    loop.spin_for(0.005)
+    first = len(loop.probe.statuses)
+    for _ in range(3):  # the filter holds the bad command until a good one arrives
+        assert loop.tick()
+    answers = loop.probe.statuses[first:]
+    assert all(a.mode == (FALLBACK if reason else FILTERED) for a in answers)
+    assert all(a.reason.startswith(reason) for a in answers), [a.reason for a in answers]
+    # A malformed message is counted once; a non-finite filter input once per filtered step.
     rejected = loop.last_status().rejected_messages - before.rejected_messages
-    assert rejected == (1 if reason else 0)
-    assert_safe_and_recovers(loop)
+    expected = {"": 0, "m": 1, "i": len(answers)}[reason[:1]]
+    assert rejected == expected
+    if reason:
+        assert loop.diagnostics_counter("rejected_messages") >= before.rejected_messages + 1
+    assert loop.spin_until(lambda: _good_nominal_tick(loop) and loop.mode() == FILTERED, 10.0)
+    assert loop.unsafe_outputs() == []
 
 
 # --- time -----------------------------------------------------------------------------------
@@ -223,8 +250,7 @@ def test_slow_solver_counts_deadline_overruns(loop: Loop) -> None:
 
 
 def test_infeasible_state_brakes_and_counts(loop: Loop) -> None:
-    q, v = HOME.copy(), ZERO.copy()
-    q[3], v[3] = PANDA.limits.upper[3] + 0.5, PANDA.limits.velocity[3]
+    q, v = infeasible_state()
     before = loop.last_status().infeasible_count
     first = len(loop.probe.statuses)
     for _ in range(5):
@@ -234,3 +260,27 @@ def test_infeasible_state_brakes_and_counts(loop: Loop) -> None:
     assert loop.last_status().infeasible_count >= before + len(infeasible)
     assert loop.diagnostics_counter("infeasible") >= before + len(infeasible)
     assert_safe_and_recovers(loop)
+
+
+# --- targets --------------------------------------------------------------------------------
+
+
+def test_bad_targets_are_refused_by_the_policy(loop: Loop) -> None:
+    """NaN is refused on arrival (the old target is kept); 1e300 is finite, so it is taken, and
+    then every step is refused (the network cannot represent it): watchdog braking until a good
+    target arrives."""
+    rejected = loop.probe.policy_states[-1].rejected_messages
+    loop.probe.publish_target((np.nan, 0.0, 0.5))
+    for _ in range(3):
+        assert loop.tick()
+    assert loop.mode() == FILTERED
+    assert loop.probe.policy_states[-1].rejected_messages == rejected + 1
+    loop.probe.publish_target((1e300, 0.0, 0.5))
+    first = len(loop.probe.statuses)
+    for _ in range(10):
+        loop.tick(wait=False)
+        loop.spin_for(0.01)
+    assert WATCHDOG in _modes(loop, first)
+    loop.probe.publish_target()
+    assert_safe_and_recovers(loop)
+    assert loop.probe.policy_states[-1].rejected_messages >= rejected + 1 + 5

@@ -90,8 +90,8 @@ def test_a_valid_tightening_takes_effect_through_the_service(loop: Loop) -> None
     assert successful and loop.safety.config.torque_limit_scale == 0.25
     # From here on, the oracle holds the tightened box.
     loop.reference = type(loop.reference)(PANDA, loop.safety.config)
-    for recorded in (loop.probe.commands, loop.probe.statuses, loop.probe.status_states):
-        recorded.clear()
+    loop.probe.commands.clear()
+    loop.probe.statuses.clear()
     for _ in range(5):
         assert loop.tick()
     assert loop.mode() == FILTERED
@@ -301,5 +301,29 @@ def test_a_slow_subscriber_does_not_hold_the_filter_back(
         assert 0 < sum(report["received"].values()) <= 4.0 / 0.05 + 10
         assert ticks > 200, ticks
         assert loop.mode() == FILTERED and loop.unsafe_outputs() == []
+    finally:
+        loop.close()
+
+
+def test_sim_time_stamps_on_wall_clock_nodes_are_refused(
+    ros_context, untrained_panda_policy: Path
+) -> None:
+    """The other time mix-up: the nodes run on wall time (use_sim_time false), the robot stamps
+    with sim time (~1 s): every joint state is stale for both nodes; the watchdog brakes."""
+    from ros_harness import joint_state
+
+    loop = Loop(ros_context, untrained_panda_policy, sim_time=False)
+    try:
+        loop.start()
+        before = loop.last_status()
+        first = len(loop.probe.statuses)
+        for k in range(20):
+            loop.probe.joint_pub.publish(joint_state(1.0 + 0.01 * k))
+            loop.spin_for(0.01)
+        assert WATCHDOG in [s.mode for s in loop.probe.statuses[first:]]
+        assert loop.last_status().rejected_messages >= before.rejected_messages + 15
+        assert loop.recover()
+        assert loop.probe.policy_states[-1].rejected_messages >= 15
+        assert loop.unsafe_outputs() == []
     finally:
         loop.close()

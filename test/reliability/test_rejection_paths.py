@@ -18,6 +18,7 @@ from reliability_cases import (
     RaisingSolver,
     SlowSolver,
     WrongAnswerSolver,
+    infeasible_state,
     make_filter,
     torque_limit,
 )
@@ -189,13 +190,8 @@ def test_non_finite_filter_input_brakes_and_counts() -> None:
 
 
 def test_infeasible_constraint_set_brakes_and_counts() -> None:
-    """Past the joint-4 limit and still moving outward at the velocity limit: no command in the
-    torque box satisfies the hard position and velocity rows."""
     f = make_filter()
-    q = HOME.copy()
-    q[3] = PANDA.limits.upper[3] + 0.5
-    v = np.zeros(PANDA.dof)
-    v[3] = PANDA.limits.velocity[3]
+    q, v = infeasible_state()
     result = f.filter(q, v, ZERO)
     assert result.mode == "fallback"
     assert result.reason == "infeasible: no command satisfies every hard constraint"
