@@ -19,11 +19,13 @@ the time taken is printed):
    flooder achieved, what the nodes processed, RSS growth, and the time until a normal tick is
    answered once the flood stops (a backlog would show here). "Bounded" (held without unbounded
    queues) = flood within 80 % of the requested rate, RSS growth < 20 MB, answered within 0.2 s;
-   "kept up" = the policy stepped on >= 90 % of the well-formed joint states.
-4. Soak: --soak (default 1,000,000) joint-state messages through the policy controller + safety
-   filter cores (the nodes' code minus DDS: a million DDS round trips do not fit the budget), a
-   seeded stream with ~10 % faults, RSS sampled every 10,000 messages; every command checked for
-   finiteness and the torque box, and the filter's own condition margins for the hard rows.
+   "kept up" = the filter answered >= 90 % of the well-formed joint states (the policy steps at
+   most at its 100 Hz).
+4. Soak: --soak (default 1,000,000) joint-state messages at 1 kHz stamps through the policy
+   controller + safety filter cores, chained as the nodes chain them (reliability_cases.CoreLoop;
+   the nodes' code minus DDS: a million DDS round trips do not fit the budget), a seeded stream
+   with ~10 % faults, RSS sampled every 10,000 messages; every command checked for finiteness and
+   the torque box, and the filter's own condition margins for the hard rows.
 
 "crashes" = exceptions that escaped (on the cores) or a node that stopped answering (DDS).
 "recoveries" = returns to MODE_FILTERED after a fallback / watchdog episode.
@@ -33,7 +35,6 @@ Last stdout line: one JSON object (cases_tried, unsafe_outputs, crashes, max_rss
 from __future__ import annotations
 
 import argparse
-import contextlib
 import itertools
 import json
 import math
@@ -281,8 +282,8 @@ def flood(model: Path) -> list[dict[str, float]]:
             "answer_after_s": answer_s,
         }
         row["bounded"] = bool(report["rate_hz"] >= 0.8 * rate and growth < 20.0 and answer_s < 0.2)
-        # Kept up: the policy stepped on >= 90 % of the well-formed joint states (3 in 4).
-        row["kept_up"] = bool(row["policy_steps_hz"] >= 0.9 * 0.75 * report["rate_hz"])
+        # Kept up: the filter answered >= 90 % of the well-formed joint states (3 in 4).
+        row["kept_up"] = bool(row["filter_outputs_hz"] >= 0.9 * 0.75 * report["rate_hz"])
         rows.append(row)
         loop.recover()
     problems = loop.unsafe_outputs()
@@ -296,7 +297,8 @@ def flood(model: Path) -> list[dict[str, float]]:
 
 
 class SoakStream:
-    """A seeded stream of joint-state messages: a slow motion around home, ~10 % faults."""
+    """A seeded stream of 1 kHz joint-state messages: a slow motion around home, ~10 % faults
+    (malformed messages, bad stamps, huge values, a malformed nominal command)."""
 
     FAULTS = (
         "nan",
@@ -320,8 +322,8 @@ class SoakStream:
     def next(self) -> tuple[str, dict, float, float]:
         """(kind, message, stamp, now)."""
         self.k += 1
-        self.t += 0.01
-        phase = 0.002 * self.k
+        self.t += 0.001  # the 1 kHz torque loop; the policy steps on every 10th
+        phase = 0.0002 * self.k
         q = self.home + 0.3 * np.sin(phase + np.arange(len(self.home)))
         v = 0.6 * np.cos(phase + np.arange(len(self.home)))
         msg = {"name": self.names, "position": q.tolist(), "velocity": v.tolist()}
@@ -340,7 +342,7 @@ class SoakStream:
         elif kind == "empty":
             msg = {"name": [], "position": [], "velocity": []}
         elif kind == "repeated":
-            stamp = self.t - 0.01
+            stamp = self.t - 0.001
         elif kind == "stale":
             stamp = self.t - 5.0
         elif kind == "future":
@@ -353,9 +355,7 @@ class SoakStream:
 def soak(model: Path, messages: int) -> dict[str, object]:
     from reliability_cases import PANDA, make_core_loop
 
-    loop = make_core_loop(str(model))
-    hard = np.array([0] + [0 if c.soft else 1 for c in loop.filter.constraints], dtype=bool)
-    limit = loop.filter.config.torque_limit_scale * PANDA.limits.effort
+    loop = make_core_loop(str(model), check="margins")
     stream = SoakStream(PANDA.joint_names, PANDA.home)
     tally = {"messages": 0, "commands": 0, "unsafe": 0, "crashes": 0, "filtered": 0}
     samples = []
@@ -367,48 +367,18 @@ def soak(model: Path, messages: int) -> dict[str, object]:
         tally["messages"] += 1
         try:
             if kind == "bad_nominal":
-                outcome = _soak_bad_nominal(loop)
-            else:
-                outcome = _soak_step(loop, msg, stamp, now)
+                loop.injected_nominal(list(PANDA.joint_names), [math.nan] * PANDA.dof, now)
+            outcome = loop.joint_state(msg, stamp, now)
         except Exception:
             tally["crashes"] += 1
             continue
-        if outcome is None:
-            continue
-        command, result = outcome
-        tally["commands"] += 1
-        bad = not np.all(np.isfinite(command)) or np.any(np.abs(command) > limit + 1e-9)
-        if result is not None and result.mode == "filtered":
-            tally["filtered"] += 1
-            bad |= bool(np.min(result.condition_margins[hard]) < -1e-6)
-        tally["unsafe"] += int(bad)
+        if outcome.command is not None:
+            tally["commands"] += 1
+            tally["filtered"] += int(outcome.filtered)
+            tally["unsafe"] += int(bool(outcome.problem))
     elapsed = time.perf_counter() - start
     samples.append((messages, rss_mb()))
     return _soak_summary(tally, samples, elapsed, loop)
-
-
-def _soak_step(loop, msg: dict, stamp: float, now: float):
-    """The nodes' chain: the filter keeps the state if it matches, the policy steps, filter."""
-    from ltc_control.control.signals import SignalError, match_joints
-
-    joints = loop.filter.robot.joint_names
-    with contextlib.suppress(SignalError):
-        loop.state = (
-            match_joints(msg["name"], msg["position"], joints),
-            match_joints(msg["name"], msg["velocity"], joints),
-        )
-    step = loop.controller.on_joint_state(msg["name"], msg["position"], msg["velocity"], stamp, now)
-    if step is None or loop.state is None:
-        return None
-    result = loop.filter.filter(*loop.state, step.command)
-    return result.command, result
-
-
-def _soak_bad_nominal(loop):
-    if loop.state is None:
-        return None
-    command = loop.filter.braking_command(*loop.state)  # what the node publishes
-    return command, None
 
 
 def _soak_summary(tally: dict, samples: list, elapsed: float, loop) -> dict[str, object]:

@@ -209,72 +209,99 @@ class CaseOutcome:
 
 
 class CoreLoop:
-    """The decisions the nodes make, on the cores: the filter holds the last joint state that
-    match_joints accepts; the policy controller steps on it; the filter filters the policy's
-    command (or an injected nominal command). Used for the bulk of the generated cases, where
-    DDS would cost ~1 ms per message; the same cases go through real topics in smaller number.
+    """The nodes' chain on the cores (the 1 kHz torque loop of the launch files), for the bulk of
+    the generated cases, where DDS costs ~1 ms a message. Per joint state, as the nodes do it:
+    the filter takes the state if its names, values and stamp pass (match_joints; StampClock
+    with the watchdog timeout), and answers it with the held nominal command filtered at that
+    state, or braking if the nominal is missing, malformed or older than the watchdog timeout;
+    the policy controller steps on the same message (at most at its rate) and its command becomes
+    the held nominal. `check`: "rows" = the full oracle, "margins" = box, finiteness and the
+    filter's own condition margins of the hard groups (cheap, for the soak).
     """
 
-    def __init__(self, controller: object, safety_filter: SafetyFilter) -> None:
+    WATCHDOG_TIMEOUT = 0.05  # s, config/panda.yaml
+
+    def __init__(self, controller: object, safety_filter: SafetyFilter, check: str = "rows"):
         from ltc_control.control.signals import SignalError, match_joints
+        from ltc_control.control.stamps import StampClock
 
         self._match, self._signal_error = match_joints, SignalError
+        timeout = self.WATCHDOG_TIMEOUT
+        self.stamps = StampClock(timeout, math.inf, timeout, timeout, timeout)
         self.controller = controller
         self.filter = safety_filter
+        self.check = check
+        self._hard = np.array([False] + [not c.soft for c in safety_filter.constraints])
         self.state: tuple[np.ndarray, np.ndarray] | None = None
+        self.nominal: np.ndarray | None = None
+        self.nominal_time = -math.inf
         self.rejected = 0
 
     def joint_state(self, msg: dict, stamp: float, now: float) -> CaseOutcome:
+        outcome = CaseOutcome(None, False, "")
+        if self._take_state(msg, stamp, now):
+            outcome = self._answer(now)
+        step = self.controller.on_joint_state(
+            msg["name"], msg["position"], msg["velocity"], stamp, now
+        )
+        if step is not None:
+            self.nominal, self.nominal_time = step.command, now
+        return outcome
+
+    def injected_nominal(self, names: list[str], effort: list[float], now: float) -> None:
+        """A nominal command from elsewhere (maybe malformed: then braking until a good one)."""
+        try:
+            self.nominal = self._match(names, effort, self.filter.robot.joint_names)
+            self.nominal_time = now
+        except self._signal_error:
+            self.rejected += 1
+            self.nominal = None
+
+    def _take_state(self, msg: dict, stamp: float, now: float) -> bool:
         joints = self.filter.robot.joint_names
         try:
             q = self._match(msg["name"], msg["position"], joints)
             v = self._match(msg["name"], msg["velocity"], joints)
-            self.state = (q, v)
         except self._signal_error:
             self.rejected += 1
-        step = self.controller.on_joint_state(
-            msg["name"], msg["position"], msg["velocity"], stamp, now
-        )
-        if step is None or self.state is None:
-            return CaseOutcome(None, False, "")
-        return self.nominal(step.command)
+            return False
+        if not self.stamps.elapsed(stamp, now)[0].accepted:
+            self.rejected += 1
+            return False
+        self.state = (q, v)
+        return True
 
-    def nominal(self, command: np.ndarray) -> CaseOutcome:
-        if self.state is None:
-            return CaseOutcome(None, False, "")
+    def _answer(self, now: float) -> CaseOutcome:
         q, v = self.state
-        result = self.filter.filter(q, v, command)
-        filtered = result.mode == "filtered"
-        return CaseOutcome(
-            result.command, filtered, unsafe_reason(self.filter, q, v, result.command, filtered)
-        )
-
-    def injected_nominal(self, names: list[str], effort: list[float]) -> CaseOutcome:
-        """A nominal command from the network (maybe malformed): braking if it is refused."""
-        if self.state is None:
-            return CaseOutcome(None, False, "")
-        try:
-            command = self._match(names, effort, self.filter.robot.joint_names)
-        except self._signal_error:
-            self.rejected += 1
-            q, v = self.state
-            braking = self.filter.braking_command(q, v)
-            return CaseOutcome(braking, False, unsafe_reason(self.filter, q, v, braking, False))
-        return self.nominal(command)
+        if self.nominal is None or not 0.0 <= now - self.nominal_time <= self.WATCHDOG_TIMEOUT:
+            command, result = self.filter.braking_command(q, v), None
+        else:
+            result = self.filter.filter(q, v, self.nominal)
+            command = result.command
+        filtered = result is not None and result.mode == "filtered"
+        if self.check == "rows":
+            problem = unsafe_reason(self.filter, q, v, command, filtered)
+        else:
+            problem = unsafe_reason(self.filter, None, None, command, False)
+            if filtered and np.min(result.condition_margins[self._hard]) < -HARD_ROW_TOLERANCE:
+                problem = "hard CBF condition margin < 0"
+        return CaseOutcome(command, filtered, problem)
 
 
-def make_core_loop(policy_file: str) -> CoreLoop:
+def make_core_loop(policy_file: str, check: str = "rows") -> CoreLoop:
+    """CoreLoop with the parameters of config/panda.yaml (policy at 100 Hz)."""
     from ltc_control.control.policy_controller import PolicyController
     from ltc_control.control.stamps import StampClock
     from ltc_control.robots.dynamics import PinocchioDynamics
     from ltc_control.runtime import load_policy
 
-    clock = StampClock(0.01, 0.1, max_age=0.5, future_tolerance=0.05, reset_jump=0.5)
+    period = 0.01
+    clock = StampClock(period, 0.1, max_age=0.5, future_tolerance=0.05, reset_jump=0.5)
     controller = PolicyController(
-        load_policy(policy_file), PANDA.joint_names, clock, PinocchioDynamics(PANDA).gravity
+        load_policy(policy_file), PANDA.joint_names, clock, PinocchioDynamics(PANDA).gravity, period
     )
     controller.set_target([0.5, 0.0, 0.5])
-    return CoreLoop(controller, make_filter())
+    return CoreLoop(controller, make_filter(), check)
 
 
 STAMP_FAULTS = st.sampled_from(
@@ -305,7 +332,6 @@ def run_case(loop: CoreLoop, case: dict, clock: list[float]) -> list[CaseOutcome
     stamp = {"reset": now, "wall_clock": offset, "nan": math.nan}.get(kind, now + offset - 0.01)
     if "target" in case:
         loop.controller.set_target(case["target"])
-    outcomes = [loop.joint_state(case["joint"], stamp, now)]
     if "nominal" in case:
-        outcomes.append(loop.injected_nominal(*case["nominal"]))
-    return outcomes
+        loop.injected_nominal(*case["nominal"], now)
+    return [loop.joint_state(case["joint"], stamp, now)]
