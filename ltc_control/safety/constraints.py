@@ -194,20 +194,26 @@ class WorkspaceCBF(_BarrierConstraint):
 
 
 class EndEffectorForceBound:
-    """||F|| <= force_max (N), F the force the end effector would exert on a rigid environment.
+    """||F|| <= force_max (N), F the force the end effector exerts on a rigid environment.
 
     Contact model: a rigid, sticking point contact at the end-effector point that blocks its three
-    translations (no rotation blocked; friction large enough to stick). The contact force F is
-    what makes the point's acceleration zero under the command u:
+    translations (no rotation blocked; friction large enough to stick), with the end effector at
+    rest against it (v = 0 at the contact point, so J'v = 0). The contact force F is what makes
+    the point's acceleration zero under the command u:
 
-        F = Λ (J M⁻¹ (u - h) + J'v) = Λ (J a + J'v),   Λ = (J M⁻¹ Jᵀ + ε tr(J M⁻¹ Jᵀ) I)⁻¹
+        F = Λ J M⁻¹ (u - h - D v) = Λ J a,   Λ = (J M⁻¹ Jᵀ + ε tr(J M⁻¹ Jᵀ) I)⁻¹
 
-    ε = 1e-9 changes Λ by ~1e-9 relative wherever the arm can move; in a direction it cannot move
-    at all (out of the double pendulum's plane) J and J'v have exactly zero rows, so F gets no
-    component there (the reaction is structural, not commanded); near a singular pose Λ is huge
-    along the lost direction, as it physically is. F is linear in u. Out of
-    contact it is the force the arm *would* exert if blocked now: bounding it always bounds the
-    quasi-static impact/pushing force and the Cartesian acceleration the filter lets through.
+    with a = M⁻¹ u + a0 the joint acceleration the command would produce. This is the
+    quasi-static pressing force (exactly MuJoCo's for a sticking contact at rest) and it is linear
+    in u. The velocity term Λ J'v of a contact made at speed is left out on purpose: it is an
+    impact force no torque can change within a step (near a stretched pose it is unbounded), so as
+    a constraint it could only be violated; impacts are prevented by the workspace barrier, which
+    brings the approach speed to zero at the surface. Out of contact F is the force the arm would
+    press with if blocked now, so the bound also limits the Cartesian acceleration let through.
+    ε = 1e-4 changes Λ by <= 1e-4 relative in the directions the arm moves freely and caps the
+    effective mass at 1 / (ε tr(J M⁻¹ Jᵀ)) along a direction lost at a singular pose (where the
+    exact Λ is infinite). In a direction the arm cannot move at all (out of the double pendulum's
+    plane) J has an exactly zero row, so F gets no component there.
     The ball ||F|| <= force_max is inner-approximated by the polytope N F <= r with the 26
     directions of the 3x3x3 grid: r is chosen so every vertex of the polytope lies on or inside
     the ball (exact vertex enumeration), so satisfying the rows implies ||F|| <= force_max. The
@@ -215,7 +221,7 @@ class EndEffectorForceBound:
     """
 
     relative_degree = 0
-    _DAMPING = 1e-9  # relative regularisation of J M⁻¹ Jᵀ before inversion
+    _DAMPING = 1e-4  # relative regularisation of J M⁻¹ Jᵀ: caps Λ at 1 / (ε tr J M⁻¹ Jᵀ)
     _eye = np.eye(3)
 
     def __init__(self, force_max: float, soft=True, penalty=1e2) -> None:
@@ -226,20 +232,22 @@ class EndEffectorForceBound:
         self.facet_distance = self.force_max / polytope_circumradius(self.directions)
         self._from_facets = np.linalg.pinv(self.directions)  # F = N⁺ (N F): N has full rank
         self._zeros = np.zeros(len(self.directions))
+        self._neg_directions = -self.directions
+        self._facets = np.full(len(self.directions), self.facet_distance)
 
     def operational_mass(self, terms: FilterTerms) -> np.ndarray:
-        """Λ (kg): (J M⁻¹ Jᵀ + ε tr(J M⁻¹ Jᵀ) I)⁻¹, ε = 1e-9 (see the class docstring)."""
+        """Λ (kg): (J M⁻¹ Jᵀ + ε tr(J M⁻¹ Jᵀ) I)⁻¹, ε = 1e-4 (see the class docstring)."""
+        return np.linalg.inv(self._regularised(terms))
+
+    def _regularised(self, terms: FilterTerms) -> np.ndarray:
         J = terms.ee_jacobian
         inverse = J @ terms.inverse_mass @ J.T
-        return np.linalg.inv(inverse + self._DAMPING * np.trace(inverse) * self._eye)
+        return inverse + (self._DAMPING * np.trace(inverse)) * self._eye
 
     def rows(self, terms: FilterTerms, q: np.ndarray, v: np.ndarray) -> BarrierRows:
-        # F = Λ (J a + J'v): the rows r - N F >= 0 have L = -N Λ J, e = r - N Λ J'v.
-        N_lambda = self.directions @ self.operational_mass(terms)
-        e = self.facet_distance - N_lambda @ terms.ee_jacobian_dot_v
-        return BarrierRows(
-            self.name, 0, (), -N_lambda @ terms.ee_jacobian, e, self._zeros, self._zeros
-        )
+        # F = Λ J a: the rows r - N F >= 0 have L = -N Λ J and e = r.
+        L = self._neg_directions @ np.linalg.solve(self._regularised(terms), terms.ee_jacobian)
+        return BarrierRows(self.name, 0, (), L, self._facets, self._zeros, self._zeros)
 
     def margin(self, rows: BarrierRows, condition: np.ndarray) -> float:
         force = self._from_facets @ (self.facet_distance - condition)  # condition = r - N F

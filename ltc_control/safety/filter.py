@@ -252,6 +252,8 @@ class SafetyFilter:
 
     # -- internals ---------------------------------------------------------------------------------
     def _vector(self, x, name: str) -> np.ndarray:
+        if type(x) is np.ndarray and x.dtype == np.float64 and x.shape == (self.robot.dof,):
+            return x  # the common case, without a copy
         try:
             array = np.asarray(x, dtype=float)
         except (TypeError, ValueError) as exc:

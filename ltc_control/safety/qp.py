@@ -38,7 +38,6 @@ from ltc_control.safety.model import FilterTerms
 
 INFINITY = 1e30  # DAQP's "no bound"
 _EXIT_OPTIMAL, _EXIT_INFEASIBLE = 1, -1
-_ACTIVE = 1  # DAQP sense flag: start with this constraint in the working set
 _ZERO_ROW = 1e-12  # smallest row norm divided by (a zero row stays a zero row)
 
 
@@ -166,37 +165,40 @@ def box_bounds(layout: RowLayout, torque_scale, torque_limit) -> tuple[np.ndarra
 
 
 class DaqpSolver:
-    """DAQP through its Python API, optionally warm-started from the previous active set."""
+    """DAQP through its reusable workspace (daqp.Model: set up once, then `update` + `solve`,
+    no allocation per step). With warm_start the solve starts from the previous working set
+    (DAQP's own state); otherwise every solve starts from an empty working set. After an
+    infeasible or failed solve the next one always starts cold."""
 
-    def __init__(self, warm_start: bool = True, primal_tol: float = 1e-9) -> None:
+    def __init__(self, warm_start: bool = False, primal_tol: float = 1e-9) -> None:
         self.warm_start = warm_start
         self.primal_tol = primal_tol
-        self._sense: np.ndarray | None = None
+        self._model: daqp.Model | None = None
+        self._shape: tuple[int, int] | None = None
+        self._cold_next = True
 
     def reset(self) -> None:
-        self._sense = None
+        self._model, self._shape, self._cold_next = None, None, True
 
     def solve(self, qp: QuadraticProgram) -> QPSolution:
-        n_constraints = len(qp.lower) + len(qp.b)
-        sense = self._sense
-        if sense is None or len(sense) != n_constraints or not self.warm_start:
-            sense = np.zeros(n_constraints, dtype=np.int32)
-        solution = self._solve(qp, sense)
-        if solution.status == "failed" and sense.any():
-            solution = self._solve(qp, np.zeros(n_constraints, dtype=np.int32))  # cold retry
-        if solution.status == "optimal":
-            self._sense = (solution.multipliers != 0.0).astype(np.int32) * _ACTIVE
-        else:
-            self._sense = None
-        return solution
-
-    def _solve(self, qp: QuadraticProgram, sense: np.ndarray) -> QPSolution:
         upper = np.concatenate((qp.upper, qp.b))
-        lower = np.concatenate((qp.lower, np.full(len(qp.b), -INFINITY)))
-        x, _, exitflag, info = daqp.solve(
-            qp.H, qp.f, qp.A, upper, lower, sense.copy(), primal_tol=self.primal_tol
-        )
+        cold = np.zeros(len(upper), dtype=np.int32)
+        if self._model is None or self._shape != qp.A.shape:
+            self._setup(qp, upper, cold)
+        elif self.warm_start and not self._cold_next:
+            self._model.update(f=qp.f, A=qp.A, bupper=upper)
+        else:
+            self._model.update(f=qp.f, A=qp.A, bupper=upper, sense=cold)
+        x, _, exitflag, info = self._model.solve()
+        self._cold_next = exitflag != _EXIT_OPTIMAL
         if exitflag == _EXIT_OPTIMAL:
-            return QPSolution("optimal", np.asarray(x), np.asarray(info["lam"]))
+            return QPSolution("optimal", np.array(x), np.array(info["lam"]))
         status = "infeasible" if exitflag == _EXIT_INFEASIBLE else "failed"
-        return QPSolution(status, np.asarray(x), np.zeros(len(upper)), f"daqp exitflag {exitflag}")
+        return QPSolution(status, np.array(x), np.zeros(len(upper)), f"daqp exitflag {exitflag}")
+
+    def _setup(self, qp: QuadraticProgram, upper: np.ndarray, sense: np.ndarray) -> None:
+        lower = np.concatenate((qp.lower, np.full(len(qp.b), -INFINITY)))
+        model = daqp.Model()
+        model.setup(qp.H, qp.f, qp.A, upper, lower, sense)
+        model.settings = {"primal_tol": self.primal_tol}
+        self._model, self._shape = model, qp.A.shape
