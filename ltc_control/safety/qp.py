@@ -21,9 +21,10 @@ active-set method for small dense QPs, so the answer is the exact solution of th
 set (agrees with quadprog to ~1e-14, with Clarabel via cvxpy to ~1e-7 N·m), it detects
 infeasibility, and it was the fastest: median solve 18.5 µs vs quadprog 30.7 µs (Goldfarb-Idnani,
 no warm start, no infeasibility flag) and proxsuite dense 97.6 µs (which also returned a wrong
-optimum on some of these problems with eps_abs 1e-9). Warm start (the previous active set through
-DAQP's `sense`) did not help at this problem size (21.6 µs vs 18.5 µs cold, and the whole filter
-step measured slower along closed-loop trajectories): it is a config option, off by default.
+optimum on some of these problems with eps_abs 1e-9). It is called through its reusable
+workspace (daqp.Model: set up once, then update + solve), which cut the per-call overhead of
+daqp.solve by ~40 %; warm start (DAQP keeps the previous working set) then halves the solve
+along closed-loop trajectories (median 8.5 µs vs 14.0 µs cold, p99 12 µs vs 75 µs).
 """
 
 from __future__ import annotations
