@@ -48,6 +48,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from e2e import policy_file  # the shipped policy, or an untrained one if none ships
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "test"), str(ROOT / "test" / "reliability")]
@@ -62,17 +63,6 @@ SOAK_SAMPLE_EVERY = 10_000
 def rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
-
-
-def policy_file(workdir: Path) -> tuple[Path, str]:
-    from ltc_control.resources import shipped_policy
-
-    shipped = shipped_policy("panda")
-    if shipped.is_file():
-        return shipped, "shipped"
-    from ltc_testing import write_untrained_policy
-
-    return write_untrained_policy("panda", workdir / "panda.npz"), "untrained (none shipped)"
 
 
 # --- 1. generated cases on the cores --------------------------------------------------------

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 @pytest.fixture(scope="module")
 def policy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from conftest import write_untrained_policy
+    from ltc_testing import write_untrained_policy
 
     return write_untrained_policy("panda", tmp_path_factory.mktemp("m") / "panda.npz")
 

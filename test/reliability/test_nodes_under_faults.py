@@ -31,14 +31,6 @@ pytestmark = [pytest.mark.ros, pytest.mark.filterwarnings("ignore::RuntimeWarnin
 JOINTS = list(PANDA.joint_names)
 
 
-@pytest.fixture
-def loop(ros_context, untrained_panda_policy: Path) -> Iterator[Loop]:
-    running = Loop(ros_context, untrained_panda_policy)
-    running.start()
-    yield running
-    running.close()
-
-
 def assert_safe_and_recovers(loop: Loop) -> None:
     assert loop.recover(), f"no recovery: last status {loop.last_status()}"
     assert loop.unsafe_outputs() == []

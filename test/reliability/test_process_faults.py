@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -25,14 +24,6 @@ from ltc_control.runtime.errors import ModelFileError
 
 pytestmark = pytest.mark.ros
 TRAFFIC = Path(__file__).with_name("traffic.py")
-
-
-@pytest.fixture
-def loop(ros_context, untrained_panda_policy: Path) -> Iterator[Loop]:
-    running = Loop(ros_context, untrained_panda_policy)
-    running.start()
-    yield running
-    running.close()
 
 
 # --- parameters -----------------------------------------------------------------------------
@@ -160,7 +151,7 @@ def test_shipped_parameters_start_the_safety_filter(ros_context) -> None:
 def test_policy_node_refuses_a_bad_model_file(
     ros_context, untrained_panda_policy: Path, tmp_path: Path, kind: str
 ) -> None:
-    from conftest import write_untrained_policy
+    from ltc_testing import write_untrained_policy
 
     from ltc_control.control.signals import SignalError
     from ltc_control.nodes.policy_node import PolicyNode
