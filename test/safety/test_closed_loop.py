@@ -12,7 +12,7 @@ import pytest
 from ltc_control.safety import load_safety_config
 from ltc_control.safety.evaluation import EvaluationConfig, evaluate
 
-EPISODES = 10  # per robot and seed block, 1 s of simulated time each
+EPISODES = 20  # per robot and seed block, 1 s of simulated time each
 
 
 @pytest.mark.slow
