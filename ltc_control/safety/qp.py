@@ -16,15 +16,15 @@ would outweigh every other soft constraint). rho_j s_j is an exact (L1)
 penalty (zero slack unless the constraint cannot be met), mu s_j² keeps the Hessian diagonal and
 positive definite, so the solution is unique (what makes "agrees with cvxpy to 1e-6" testable).
 
-Why DAQP (bench/safety.py, the same 300 Panda QPs from closed-loop states, one run): a dual
-active-set method for small dense QPs, so the answer is the exact solution of the final working
-set (agrees with quadprog to ~1e-14, with Clarabel via cvxpy to ~1e-7 N·m), it detects
-infeasibility, and it was the fastest: median solve 18.5 µs vs quadprog 30.7 µs (Goldfarb-Idnani,
-no warm start, no infeasibility flag) and proxsuite dense 97.6 µs (which also returned a wrong
-optimum on some of these problems with eps_abs 1e-9). It is called through its reusable
-workspace (daqp.Model: set up once, then update + solve), which cut the per-call overhead of
-daqp.solve by ~40 %; warm start (DAQP keeps the previous working set) then halves the solve
-along closed-loop trajectories (median 8.5 µs vs 14.0 µs cold, p99 12 µs vs 75 µs).
+Why DAQP (bench/safety.py: the same 300 Panda QPs from closed-loop states, solve only, medians
+of three runs on a shared 2-core VM): a dual active-set method for small dense QPs, so the answer
+is the exact solution of the final working set (agrees with quadprog to ~1e-14 and with Clarabel
+via cvxpy to ~1e-7 N·m), it detects infeasibility, and it was the fastest: 14-18 µs cold vs
+quadprog 29-31 µs (Goldfarb-Idnani: no warm start, no infeasibility flag) and proxsuite dense
+80-98 µs (which also returned a wrong optimum on some of these problems with eps_abs 1e-9). It is
+called through its reusable workspace (daqp.Model: set up once, then update + solve), ~40 % less
+overhead than daqp.solve; warm start (DAQP keeps the previous working set) gave 8.5-13 µs and a
+lower p99 along trajectories, so it is on by default (config warm_start).
 """
 
 from __future__ import annotations
