@@ -42,16 +42,32 @@ def _modes(loop: Loop, since: int) -> list[int]:
 
 # --- malformed joint states -----------------------------------------------------------------
 
-BAD_JOINT_STATES: dict[str, Callable[[float], JointState]] = {
-    "nan position": lambda t: joint_state(t, [math.nan, *HOME[1:]]),
-    "inf velocity": lambda t: joint_state(t, HOME, [*ZERO[:6], math.inf]),
-    "short position": lambda t: joint_state(t, HOME[:6], ZERO, JOINTS),
-    "no velocity": lambda t: joint_state(t, HOME, []),
-    "unknown joint": lambda t: joint_state(t, HOME, ZERO, ["elbow", *JOINTS[1:]]),
-    "missing joint": lambda t: joint_state(t, HOME[:6], ZERO[:6], JOINTS[:6]),
-    "duplicated joint": lambda t: joint_state(t, [*HOME, 0.0], [*ZERO, 0.0], [*JOINTS, JOINTS[2]]),
-    "empty": lambda t: _stamped(JointState(), t),
-    "huge position": lambda t: joint_state(t, np.full(PANDA.dof, 1e300)),
+# kind -> (message at stamp t, what the filter's log line says)
+BAD_JOINT_STATES: dict[str, tuple[Callable[[float], JointState], str]] = {
+    "nan position": (lambda t: joint_state(t, [math.nan, *HOME[1:]]), "non-finite joint values"),
+    "inf velocity": (
+        lambda t: joint_state(t, HOME, [*ZERO[:6], math.inf]),
+        "non-finite joint values",
+    ),
+    "short position": (
+        lambda t: joint_state(t, HOME[:6], ZERO, JOINTS),
+        "7 joint names but 6 values",
+    ),
+    "no velocity": (lambda t: joint_state(t, HOME, []), "7 joint names but 0 values"),
+    "unknown joint": (
+        lambda t: joint_state(t, HOME, ZERO, ["elbow", *JOINTS[1:]]),
+        "message lacks joints ['panda_joint1']",
+    ),
+    "missing joint": (
+        lambda t: joint_state(t, HOME[:6], ZERO[:6], JOINTS[:6]),
+        "message lacks joints ['panda_joint7']",
+    ),
+    "duplicated joint": (
+        lambda t: joint_state(t, [*HOME, 0.0], [*ZERO, 0.0], [*JOINTS, JOINTS[2]]),
+        "joint 'panda_joint3' appears twice in the message",
+    ),
+    "empty": (lambda t: _stamped(JointState(), t), "message lacks joints ['panda_joint1'"),
+    "huge position": (lambda t: joint_state(t, np.full(PANDA.dof, 1e300)), ""),
 }
 
 
@@ -61,10 +77,11 @@ def _stamped(msg: JointState, t: float) -> JointState:
 
 
 @pytest.mark.parametrize("kind", sorted(BAD_JOINT_STATES))
-def test_malformed_joint_states_brake_count_and_recover(loop: Loop, kind: str) -> None:
+def test_malformed_joint_states_brake_count_and_recover(loop: Loop, kind: str, capfd) -> None:
     status_before = loop.last_status()
+    policy_before = loop.probe.policy_states[-1].rejected_messages
     first = len(loop.probe.statuses)
-    make = BAD_JOINT_STATES[kind]
+    make, log = BAD_JOINT_STATES[kind]
     for _ in range(12):
         loop.tick(message=make(loop.t + DT), valid=kind == "huge position", wait=False)
         loop.spin_for(0.01)
@@ -72,11 +89,18 @@ def test_malformed_joint_states_brake_count_and_recover(loop: Loop, kind: str) -
     assert WATCHDOG in modes or FALLBACK in modes, modes
     assert loop.recover()
     status = loop.last_status()
-    if kind != "huge position":  # finite: the filter holds it (and brakes), the policy refuses
-        assert status.rejected_messages >= status_before.rejected_messages + 12
-        assert loop.diagnostics_counter("rejected_messages") >= status.rejected_messages
+    counted = status.rejected_messages - status_before.rejected_messages
+    if kind == "huge position":  # finite: the filter holds it; each QP on it is invalid_input
+        assert 1 <= counted <= 5  # until the held nominal command is 50 ms old (watchdog)
+    else:
+        assert counted == 12
+    assert loop.diagnostics_counter("rejected_messages") >= status.rejected_messages
     assert status.watchdog_count > status_before.watchdog_count
-    assert loop.probe.policy_states[-1].rejected_messages >= 12
+    assert loop.probe.policy_states[-1].rejected_messages == policy_before + 12
+    err = capfd.readouterr().err
+    assert f"[safety_filter]: joint state refused: {log}" in err or not log, err[-2000:]
+    reason = "network_input" if kind == "huge position" else "bad_joint_state"
+    assert f"[policy]: joint state refused: {{'{reason}': " in err
     assert loop.unsafe_outputs() == []
 
 
@@ -159,6 +183,15 @@ def test_malformed_nominal_commands_brake_with_the_reason(
 # --- time -----------------------------------------------------------------------------------
 
 
+STAMP_VERDICTS = {  # control.stamps.StampVerdict values, as logged and counted
+    "stale": "stale",
+    "future": "future",
+    "repeated": "out_of_order",
+    "out of order": "out_of_order",
+    "wall clock stamps": "future",
+}
+
+
 def _stamp_fault(loop: Loop, kind: str, last_good: float) -> JointState:
     t = loop.t + DT  # the clock when this message is published
     stamps = {
@@ -174,8 +207,9 @@ def _stamp_fault(loop: Loop, kind: str, last_good: float) -> JointState:
 @pytest.mark.parametrize(
     "kind", ["stale", "future", "repeated", "out of order", "wall clock stamps"]
 )
-def test_bad_stamps_are_refused_by_both_nodes(loop: Loop, kind: str) -> None:
+def test_bad_stamps_are_refused_by_both_nodes(loop: Loop, kind: str, capfd) -> None:
     before = loop.last_status()
+    policy_before = loop.probe.policy_states[-1].rejected_messages
     first = len(loop.probe.statuses)
     last_good = loop.t
     for _ in range(12):
@@ -184,8 +218,12 @@ def test_bad_stamps_are_refused_by_both_nodes(loop: Loop, kind: str) -> None:
     modes = _modes(loop, first)
     assert WATCHDOG in modes, modes
     assert loop.recover()
-    assert loop.last_status().rejected_messages >= before.rejected_messages + 12
-    assert loop.probe.policy_states[-1].rejected_messages >= 12
+    assert loop.last_status().rejected_messages == before.rejected_messages + 12
+    assert loop.probe.policy_states[-1].rejected_messages == policy_before + 12
+    verdict = STAMP_VERDICTS[kind]
+    err = capfd.readouterr().err
+    assert f"[safety_filter]: joint state refused: {verdict} stamp" in err, err[-2000:]
+    assert f"[policy]: joint state refused: {{'{verdict}': " in err
     assert loop.unsafe_outputs() == []
 
 
@@ -212,7 +250,7 @@ def test_sim_clock_jumping_backwards_resets_and_recovers(loop: Loop) -> None:
         (RaisingSolver(), "filter error: RuntimeError: solver crashed"),
     ],
 )
-def test_solver_failure_brakes_counts_and_recovers(loop: Loop, solver, reason: str) -> None:
+def test_solver_failure_brakes_counts_and_recovers(loop: Loop, solver, reason: str, capfd) -> None:
     working = loop.safety.filter.solver
     before = loop.last_status().solver_failure_count
     loop.safety.filter.solver = solver
@@ -225,8 +263,16 @@ def test_solver_failure_brakes_counts_and_recovers(loop: Loop, solver, reason: s
     errors = [d for d in loop.diagnostics() if d["level"] == DiagnosticStatus.ERROR[0]]
     assert loop.diagnostics_counter("solver_failures") >= before + 5
     assert any(reason in d["message"] for d in loop.diagnostics()), errors
+    err = capfd.readouterr().err
+    assert f"[safety_filter]: {_LOGGED[reason[:6]]}" in err, err[-2000:]
     loop.safety.filter.solver = working
     assert_safe_and_recovers(loop)
+
+
+_LOGGED = {  # the filter node's log line for each failure
+    "solver": "fallback: solver_failure: daqp exitflag -4 (iteration limit)",
+    "filter": "filter error: RuntimeError('solver crashed')",
+}
 
 
 def test_slow_solver_counts_deadline_overruns(loop: Loop) -> None:

@@ -61,7 +61,7 @@ def set_parameter(loop: Loop, name: str, value: float | str) -> tuple[bool, str]
     ],
 )
 def test_invalid_parameter_updates_are_refused_logged_and_counted(
-    loop: Loop, name: str, value: float | str, reason: str
+    loop: Loop, name: str, value: float | str, reason: str, capfd
 ) -> None:
     before = loop.last_status().rejected_messages
     config = loop.safety.config
@@ -72,6 +72,11 @@ def test_invalid_parameter_updates_are_refused_logged_and_counted(
         assert loop.tick()
     counted = 0 if isinstance(value, str) else 1  # rclpy refuses wrong types before the node
     assert loop.last_status().rejected_messages == before + counted
+    if counted:
+        line = next(
+            (x for x in capfd.readouterr().err.splitlines() if "parameter update refused" in x), ""
+        )
+        assert "[safety_filter]: parameter update refused: " in line and reason in line
     assert loop.mode() == FILTERED and loop.unsafe_outputs() == []
 
 
