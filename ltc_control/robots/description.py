@@ -217,7 +217,8 @@ def _parse_urdf_joints(urdf_path: Path) -> dict[str, dict[str, float]]:
     except ET.ParseError as exc:
         raise RobotDescriptionError(f"{urdf_path}: malformed URDF: {exc}") from exc
     joints = {}
-    for joint in root.iter("joint"):
+    # Direct children only: <transmission> blocks also contain <joint> elements.
+    for joint in root.findall("joint"):
         if joint.get("type") in ("fixed", "floating", "planar"):
             continue
         limit = joint.find("limit")

@@ -58,7 +58,7 @@ def ros2_control_urdf(
 def _write_limits(root: ET.Element, robot: RobotDescription) -> None:
     """The description's limits are authoritative (a URDF may leave them 0 = unspecified)."""
     limits = robot.limits
-    for joint in root.iter("joint"):
+    for joint in root.findall("joint"):  # not the <joint>s inside <transmission> blocks
         if joint.get("name") not in robot.joint_names:
             continue
         i = robot.joint_names.index(joint.get("name"))
@@ -70,7 +70,7 @@ def _write_limits(root: ET.Element, robot: RobotDescription) -> None:
 
 
 def _fix_to_world(root: ET.Element) -> None:
-    children = {joint.find("child").get("link") for joint in root.iter("joint")}
+    children = {joint.find("child").get("link") for joint in root.findall("joint")}
     base = next(link.get("name") for link in root.iter("link") if link.get("name") not in children)
     ET.SubElement(root, "link", name="world")
     joint = ET.SubElement(root, "joint", name="world_fixed", type="fixed")

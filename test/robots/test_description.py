@@ -94,3 +94,30 @@ def test_mujoco_model_matches_description(name: str) -> None:
     data = mujoco.MjData(model)
     mujoco.mj_forward(model, data)
     assert np.all(np.isfinite(data.qfrc_bias))
+
+
+def test_a_user_adds_a_robot_with_a_yaml_file(tmp_path: Path) -> None:
+    """UR5 from example-robot-data, limits from its URDF (whose <transmission> blocks also
+    contain <joint> elements, which must not be read as joints)."""
+    import pinocchio as pin
+
+    joints = ["shoulder_pan_joint", "shoulder_lift_joint", "elbow_joint"]
+    joints += ["wrist_1_joint", "wrist_2_joint", "wrist_3_joint"]
+    description = {
+        "name": "ur5",
+        "urdf": {
+            "package": "example-robot-data",
+            "file": "robots/ur_description/urdf/ur5_robot.urdf",
+        },
+        "joints": joints,
+        "end_effector": {"parent": "tool0"},
+        "home": [0.0, -1.57, 1.57, 0.0, 0.0, 0.0],
+        "table": {"height": 0.0, "center": [0.5, 0.0], "size": [0.5, 0.5]},
+    }
+    path = tmp_path / "ur5.yaml"
+    path.write_text(yaml.safe_dump(description))
+    robot = load_robot_description(path)
+    model = pin.buildModelFromUrdf(str(robot.urdf_path))
+    np.testing.assert_allclose(robot.limits.effort, model.effortLimit)
+    np.testing.assert_allclose(robot.limits.velocity, model.velocityLimit)
+    np.testing.assert_allclose(robot.limits.lower, model.lowerPositionLimit)
