@@ -18,6 +18,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "ltc_control.cli.bringup",
         "run a launch file's nodes in one process (no ros2 launch)",
     ),
+    "safety-eval": (
+        "ltc_control.cli.safety_eval",
+        "closed-loop evaluation of the safety filter in MuJoCo",
+    ),
     "urdf": ("ltc_control.cli.urdf", "print a robot's URDF with ros2_control tags"),
     "explain": ("ltc_control.cli.explain", "explain a policy: activity, tau, saliency, trees"),
     "export": ("ltc_control.cli.export", "export a policy step to ONNX, checked with onnxruntime"),

@@ -15,10 +15,13 @@ What is added to the URDF, and why:
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import mujoco
 import numpy as np
 
 from ltc_control.robots.description import RobotDescription, RobotDescriptionError
+from ltc_control.robots.urdf_export import write_description_limits
 
 END_EFFECTOR_SITE = "end_effector"
 END_EFFECTOR_GEOM = "end_effector_contact"
@@ -31,7 +34,11 @@ END_STOP_MARGIN = 0.15
 
 def build_mujoco_spec(robot: RobotDescription, timestep: float = 0.001) -> mujoco.MjSpec:
     """The editable MjSpec (callers may add bodies, e.g. target markers, before compiling)."""
-    spec = mujoco.MjSpec.from_file(str(robot.urdf_path))
+    # The description's limits replace the URDF's before MuJoCo reads it (a URDF may write 0 for
+    # "unspecified", which MuJoCo would warn about); end stops are set from them below.
+    root = ET.parse(robot.urdf_path).getroot()
+    write_description_limits(root, robot)
+    spec = mujoco.MjSpec.from_string(ET.tostring(root, encoding="unicode"))
     spec.compiler.fusestatic = False
     spec.compiler.discardvisual = True
     spec.option.timestep = timestep

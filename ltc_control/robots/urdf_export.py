@@ -28,7 +28,7 @@ def ros2_control_urdf(
     tree = ET.parse(robot.urdf_path)
     root = tree.getroot()
     _fix_to_world(root)
-    _write_limits(root, robot)
+    write_description_limits(root, robot)
     system = ET.SubElement(root, "ros2_control", name=f"{robot.name}_system", type="system")
     hardware = ET.SubElement(system, "hardware")
     ET.SubElement(hardware, "plugin").text = hardware_plugin
@@ -55,7 +55,7 @@ def ros2_control_urdf(
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
 
 
-def _write_limits(root: ET.Element, robot: RobotDescription) -> None:
+def write_description_limits(root: ET.Element, robot: RobotDescription) -> None:
     """The description's limits are authoritative (a URDF may leave them 0 = unspecified)."""
     limits = robot.limits
     for joint in root.findall("joint"):  # not the <joint>s inside <transmission> blocks
