@@ -1,7 +1,7 @@
 """Reliability under bad input, faults and load: does anything unsafe ever leave the filter?
 
-Four parts, one run (the default took 400 s and 521 s on the shared, loaded 2-core machine, most of it the soak;
-the time taken is printed):
+Four parts, one run (the default took 400 s and 521 s on the shared, loaded 2-core machine,
+most of it the soak; the time taken is printed):
 
 1. Generated cases on the cores (hypothesis, test/reliability/reliability_cases.py): --cases
    (default 10,000) loop events — joint states with reordered / missing / duplicated / unknown /
