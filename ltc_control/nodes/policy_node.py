@@ -5,6 +5,7 @@ Subscribes `joint_states` (sensor_msgs/JointState; joints matched by name) and `
 Publishes  `nominal_command` (sensor_msgs/JointState: name + effort N·m, stamped with the joint
            state that produced it) and `policy_state` (ltc_control/PolicyState: neuron
            activities, elapsed time, model id, counters).
+           `/diagnostics` (steps, refusals by reason, compute time, deadline overruns).
 Service    `~/reset` (std_srvs/Trigger): forget the hidden state (a new episode).
 
 The network steps on accepted joint states at most `control_rate_hz` (the rate it was trained at;
@@ -16,6 +17,7 @@ Refused messages are counted in PolicyState.rejected_messages and logged (thrott
 from __future__ import annotations
 
 import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PointStamped
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
@@ -24,6 +26,7 @@ from std_srvs.srv import Trigger
 from ltc_control.control.policy_controller import PolicyController, PolicyStep
 from ltc_control.control.stamps import StampClock
 from ltc_control.msg import PolicyState
+from ltc_control.nodes.diagnostics import OK, WARN, diagnostic_array
 from ltc_control.nodes.parameters import ParameterSpec, declare_parameters
 from ltc_control.nodes.spin import run_nodes
 from ltc_control.nodes.stamps import to_seconds
@@ -61,6 +64,7 @@ PARAMETERS = (
         "reset_jump", 0.5, "a clock jump backwards beyond this resets the network, s", 1e-3, 1e6
     ),
     ParameterSpec("publish_policy_state", True, "publish PolicyState after every step"),
+    ParameterSpec("diagnostics_period", 1.0, "period of /diagnostics, s", 0.01, 60.0),
 )
 
 
@@ -69,6 +73,7 @@ class PolicyNode(Node):
         super().__init__(NODE_NAME, **node_kwargs)
         p = declare_parameters(self, PARAMETERS)
         robot = load_robot_description(p["robot"])
+        self.robot_name = robot.name
         model_file = p["model_file"] or str(shipped_policy(robot.name))
         self.policy = load_policy(model_file)
         period = 1.0 / p["control_rate_hz"]
@@ -86,6 +91,9 @@ class PolicyNode(Node):
         self.create_subscription(JointState, "joint_states", self._on_joint_state, 10)
         self.create_subscription(PointStamped, "target", self._on_target, TARGET_QOS)
         self.create_service(Trigger, "~/reset", self._on_reset)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.create_timer(p["diagnostics_period"], self._publish_diagnostics)
+        self._reported = (0, 0)  # refusals and overruns at the last report
         self.get_logger().info(f"policy {self.policy.model_id} from {model_file} for {robot.name}")
 
     def _on_target(self, msg: PointStamped) -> None:
@@ -132,6 +140,26 @@ class PolicyNode(Node):
             compute_time_us=self.timer.last_us,
             deadline_overruns=self.timer.overruns,
             rejected_messages=sum(self.controller.rejections.values()),
+        )
+
+    def _publish_diagnostics(self) -> None:
+        refusals = sum(self.controller.rejections.values())
+        level, message = OK, "stepping"
+        if self.controller.target is None:
+            level, message = WARN, "waiting for a target"
+        elif (refusals, self.timer.overruns) != self._reported:
+            level, message = WARN, "refusing inputs or overrunning the control period"
+        self._reported = (refusals, self.timer.overruns)
+        counters = {
+            "model_id": self.policy.model_id,
+            "steps": self.controller.steps,
+            "skipped": self.controller.skipped,
+            **self.controller.rejections,
+        }
+        self.diagnostics_pub.publish(
+            diagnostic_array(
+                self, "liquid policy", self.robot_name, level, message, self.timer, counters
+            )
         )
 
     def _on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:

@@ -28,7 +28,7 @@ import math
 from typing import Any
 
 import numpy as np
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
 from rclpy.parameter import Parameter
@@ -40,6 +40,7 @@ from ltc_control.control.stamps import StampClock
 from ltc_control.control.watchdog import CommandWatchdog
 from ltc_control.errors import ConfigError
 from ltc_control.msg import SafetyStatus
+from ltc_control.nodes.diagnostics import diagnostic_array
 from ltc_control.nodes.parameters import ParameterSpec, declare_parameters
 from ltc_control.nodes.spin import run_nodes
 from ltc_control.nodes.stamps import to_seconds
@@ -253,28 +254,19 @@ class SafetyFilterNode(LifecycleNode):
             level, message = DiagnosticStatus.WARN, "inactive"
         elif self.timer.overruns or status.rejected_messages:
             level, message = DiagnosticStatus.WARN, "filtering, with overruns or rejected inputs"
-        fields = {
+        counters = {
             "fallbacks": status.fallback_count,
             "infeasible": status.infeasible_count,
             "solver_failures": status.solver_failure_count,
             "watchdog": status.watchdog_count,
             "rejected_messages": status.rejected_messages,
-            "deadline_overruns": self.timer.overruns,
-            "compute_time_p99_us": round(self.timer.percentile_us(99), 1),
             "active_constraints": ",".join(status.active_constraints),
         }
-        array = DiagnosticArray()
-        array.header.stamp = self.get_clock().now().to_msg()
-        array.status = [
-            DiagnosticStatus(
-                level=level,
-                name=f"{self.get_name()}: safety filter",
-                message=message,
-                hardware_id=self.robot.name,
-                values=[KeyValue(key=k, value=str(v)) for k, v in fields.items()],
+        self.diagnostics_pub.publish(
+            diagnostic_array(
+                self, "safety filter", self.robot.name, level, message, self.timer, counters
             )
-        ]
-        self.diagnostics_pub.publish(array)
+        )
 
     # --- parameters -------------------------------------------------------------------------
     def _declare_filter_parameters(self, defaults: SafetyConfig) -> SafetyConfig:

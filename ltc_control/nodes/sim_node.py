@@ -18,15 +18,18 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import WrenchStamped
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
+from ltc_control.nodes.diagnostics import OK, WARN, diagnostic_array
 from ltc_control.nodes.parameters import ParameterSpec, declare_parameters
 from ltc_control.nodes.spin import run_nodes
 from ltc_control.nodes.stamps import time_msg
+from ltc_control.nodes.timing import ComputeTimer
 from ltc_control.robots import load_robot_description
 from ltc_control.sim.simulator import ArmSimulator, SimConfig, SimulatorError
 
@@ -46,6 +49,7 @@ PARAMETERS = (
     ),
     ParameterSpec("q_noise_std", 0.0, "joint position sensor noise std, rad", 0.0, 0.1),
     ParameterSpec("v_noise_std", 0.0, "joint velocity sensor noise std, rad/s", 0.0, 1.0),
+    ParameterSpec("diagnostics_period", 1.0, "period of /diagnostics (wall time), s", 0.01, 60.0),
     ParameterSpec("seed", 0, "sensor noise seed", 0, 2**31 - 1),
 )
 
@@ -101,6 +105,11 @@ class SimNode(Node):
         self.joint_pub = self.create_publisher(JointState, "joint_states", 10)
         self.wrench_pub = self.create_publisher(WrenchStamped, "contact_wrench", 10)
         self.create_subscription(Float64MultiArray, "commands", self._on_command, 10)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.compute = ComputeTimer(self.period)
+        self._reported = (0, 0)
+        # The node runs on wall time (it produces /clock; use_sim_time stays false for it).
+        self.create_timer(p["diagnostics_period"], self._publish_diagnostics)
         timer_period = min(p["step_timeout"], self.period) if p["lockstep"] else self.period
         self.timer = self.create_timer(timer_period, self._on_timer)
         self.publish_state()
@@ -131,11 +140,34 @@ class SimNode(Node):
         duration = self.params["duration"]
         if self.finished:
             return
-        self.sim.advance(self.period)
-        self.publish_state()
+        with self.compute:
+            self.sim.advance(self.period)
+            self.publish_state()
         if duration and self.sim.time >= duration - 1e-9:
             self.finished = True
             self.get_logger().info(f"reached {duration:.2f} s of sim time; holding")
+
+    def _publish_diagnostics(self) -> None:
+        problems = (self.rejected_commands, self.missed_commands)
+        level, message = (
+            (OK, "simulating")
+            if problems == self._reported
+            else (WARN, "commands refused or missed")
+        )
+        self._reported = problems
+        latency = np.array(self.latency.samples_s[-1000:]) * 1e3
+        counters = {
+            "sim_time_s": round(self.sim.time, 3),
+            "rejected_commands": self.rejected_commands,
+            "missed_commands": self.missed_commands,
+            "unanswered_states": self.latency.dropped,
+            "command_latency_p50_ms": round(float(np.median(latency)), 3) if latency.size else "",
+        }
+        self.diagnostics_pub.publish(
+            diagnostic_array(
+                self, "simulator", self.sim.robot.name, level, message, self.compute, counters
+            )
+        )
 
     def publish_state(self) -> None:
         measurement = self.sim.measure()

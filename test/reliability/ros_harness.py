@@ -86,12 +86,15 @@ class Probe(Node):
         self.create_subscription(
             SafetyStatus, "safety_status", lambda m: self.statuses.append(m), 100
         )
-        self.create_subscription(
-            DiagnosticArray, "/diagnostics", lambda m: self.diagnostics.append(m), 100
-        )
+        self.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 100)
         self.create_subscription(
             PolicyState, "policy_state", lambda m: self.policy_states.append(m), 100
         )
+
+    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
+        # Every node publishes /diagnostics; the fault checks read the safety filter's.
+        if msg.status and msg.status[0].name.endswith("safety filter"):
+            self.diagnostics.append(msg)
 
     def set_clock(self, t: float) -> None:
         self.clock_pub.publish(Clock(clock=time_msg(t)))
@@ -226,7 +229,7 @@ class Loop:
         return self.probe.statuses[-1]
 
     def diagnostics(self) -> list[dict[str, object]]:
-        """Every /diagnostics received: level (int), message and the key/values."""
+        """Every safety-filter /diagnostics received: level (int), message and the key/values."""
         return [
             {"level": _level(d.status[0].level), "message": d.status[0].message}
             | {kv.key: kv.value for kv in d.status[0].values}

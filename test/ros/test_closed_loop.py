@@ -40,9 +40,23 @@ def bring_up(context: object, model: Path) -> tuple[dict[str, object], object]:
 def test_data_flows_end_to_end_on_sim_time(
     ros_context, untrained_panda_policy: Path, spin_until
 ) -> None:
+    from diagnostic_msgs.msg import DiagnosticArray
+
     nodes, executor = bring_up(ros_context, untrained_panda_policy)
     sim, policy, recorder = nodes["sim"], nodes["policy"], nodes["recorder"]
-    assert spin_until(executor, lambda: sim.sim.time >= 1.0, timeout=60.0), "sim did not advance"
+    reports: dict[str, dict[str, str]] = {}
+
+    def on_diagnostics(msg: DiagnosticArray) -> None:
+        for status in msg.status:
+            reports[status.name.split(":")[0]] = {kv.key: kv.value for kv in status.values}
+
+    recorder.create_subscription(DiagnosticArray, "/diagnostics", on_diagnostics, 50)
+    assert spin_until(executor, lambda: sim.sim.time >= 1.2, timeout=60.0), "sim did not advance"
+    assert spin_until(executor, lambda: len(reports) == 3, timeout=10.0), reports.keys()
+    # Every node reports its compute time and deadline overruns on /diagnostics.
+    for name in ("sim", "policy", "safety_filter"):
+        assert {"deadline_overruns", "compute_time_p99_us"} <= set(reports[name]), name
+    assert int(reports["policy"]["steps"]) >= 100
     recording = recorder.recording
     # Lockstep: the sim advanced because safe commands came back, not on timeouts.
     assert sim.missed_commands <= 3 and sim.rejected_commands == 0
