@@ -3,8 +3,10 @@
 An episode: the MuJoCo arm (ArmSimulator, masses perturbed, noisy sensors) starts near home; a
 seeded random TargetSchedule (some targets below the table or out of reach) runs for
 `duration_s`; at each sensor instant (rate `rate_hz`, intervals jittered by ±`jitter`) the
-controller computes a nominal torque, the SafetyFilter (if enabled) turns it into the applied
-torque, held until the next instant. A learned policy is driven through
+controller computes a nominal torque and the SafetyFilter (if enabled) turns it into the applied
+torque: once per sample, held until the next one (default, like the filter node at the policy
+rate), or every control_period of the safety config on the held nominal with fresh measurements
+(`filter_at_sensor_rate=False`, a 1 kHz torque loop). A learned policy is driven through
 `control.PolicyController` with the sample stamps as message stamps, so its network steps with
 the real elapsed time and g(q) is added back exactly as in the ROS policy node (eval ==
 deployment). Episode `i` of a seed is the same for every controller (paired comparison).
@@ -15,9 +17,10 @@ Metrics per episode (units):
 - success: at the end of every reachable hold segment the end effector is within
   `success_radius` (m) of the target;
 - effort (N·m): RMS of the applied torque minus gravity compensation g(q);
-- interventions: samples where the filter changed the command by more than
-  `intervention_tolerance` (N·m), plus fallbacks (also counted separately);
-- violations: samples where the true state breaks a limit: a joint beyond its position limits
+- interventions: filter calls that changed the command by more than `intervention_tolerance`
+  (N·m); fallbacks are counted separately;
+- violations: checks (after every hold: per sample, or per filter period in torque-loop mode)
+  where the true state breaks a limit: a joint beyond its position limits
   (+`position_tolerance` rad), faster than its velocity limit (x(1+`velocity_tolerance`)), or an
   end-effector contact force above the safety config's force_max (N).
 """
