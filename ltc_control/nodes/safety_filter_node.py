@@ -68,6 +68,13 @@ PARAMETERS = (
     ),
     ParameterSpec("diagnostics_period", 1.0, "period of /diagnostics, s", 0.01, 60.0),
     ParameterSpec(
+        "status_every",
+        1,
+        "publish SafetyStatus every n-th filtered cycle (always on a change of mode, and on braking)",
+        1,
+        1000,
+    ),
+    ParameterSpec(
         "autostart", True, "configure and activate at start-up (else wait for a lifecycle manager)"
     ),
 )
@@ -88,6 +95,7 @@ class SafetyFilterNode(LifecycleNode):
         self.last_status = SafetyStatus(mode=SafetyStatus.MODE_INACTIVE)
         self.rejected = 0
         self.filter_errors = 0
+        self.cycles = 0
         timeout = self.params["watchdog_timeout"]
         self.watchdog = CommandWatchdog(timeout)
         self.stamps = StampClock(
@@ -215,8 +223,12 @@ class SafetyFilterNode(LifecycleNode):
 
     def _publish(self, result: FilterResult, nominal: np.ndarray) -> None:
         self.command_pub.publish(Float64MultiArray(data=result.command.tolist()))
+        self.cycles += 1
+        mode = _MODES[result.mode]
+        if mode == self.last_status.mode and self.cycles % self.params["status_every"]:
+            return  # the command went out; the status (and its diagnosis) can skip this cycle
         status = self._status_base(nominal, result.command)
-        status.mode, status.reason = _MODES[result.mode], result.reason
+        status.mode, status.reason = mode, result.reason
         status.active_constraints = list(result.active_constraints)
         status.constraint_names = list(result.constraint_names)
         status.margins = np.asarray(result.margins, dtype=float).tolist()

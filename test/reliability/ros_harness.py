@@ -9,11 +9,14 @@ happens between ticks unless the test advances the clock.
 from __future__ import annotations
 
 import bisect
+import functools
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+import yaml
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PointStamped
 from rclpy.node import Node
@@ -39,8 +42,18 @@ FILTERED, FALLBACK, WATCHDOG = (
 )
 
 
+@functools.cache
+def harness_parameters() -> Path:
+    """config/panda.yaml with a SafetyStatus on every cycle: the checks read each one."""
+    params = yaml.safe_load(config_path("panda.yaml").read_text())
+    params["safety_filter"]["ros__parameters"]["status_every"] = 1
+    path = Path(tempfile.mkdtemp(prefix="ltc_reliability_")) / "panda.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
 def node_args(*extra: str, model_file: Path | None = None, sim_time: bool = True) -> list[str]:
-    args = ["--ros-args", "--params-file", str(config_path("panda.yaml"))]
+    args = ["--ros-args", "--params-file", str(harness_parameters())]
     args += ["-p", f"use_sim_time:={str(sim_time).lower()}"]
     if model_file is not None:
         args += ["-p", f"model_file:={model_file}"]
