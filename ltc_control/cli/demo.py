@@ -125,7 +125,7 @@ def _print_summary(r: dict, figure: Path) -> None:
         ),
         (
             "filter interventions",
-            f"{r['interventions']} of {r['filter_steps']} steps, {r['fallbacks']} braking",
+            f"{r['interventions']} of {r['filter_steps']} cycles sampled by SafetyStatus, {r['fallbacks']} braking",
         ),
         ("max torque / limit", f"{r['max_torque_ratio']:.2f}"),
         (
