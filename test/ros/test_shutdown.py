@@ -1,0 +1,76 @@
+"""SIGINT/SIGTERM: the safety filter leaves the motors with a final braking command and every
+node executable exits cleanly (status 0, no traceback)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ltc_control.resources import config_path
+from ltc_control.robots import load_robot_description
+
+pytestmark = pytest.mark.ros
+PANDA = load_robot_description("panda")
+
+
+def start(executable: str, *args: str) -> subprocess.Popen[str]:
+    command = [str(Path(sys.prefix) / "bin" / executable), "--ros-args"]
+    command += ["--params-file", str(config_path("panda.yaml")), *args]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_filter_brakes_on_exit_and_exits_cleanly(ros_context, spin_until, signum: int) -> None:
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+    from sensor_msgs.msg import JointState
+
+    from ltc_control.msg import SafetyStatus
+
+    process = start("safety_filter_node", "-r", "commands:=/effort_controller/commands")
+    try:
+        node = rclpy.create_node("shutdown_probe", context=ros_context)
+        statuses: list[SafetyStatus] = []
+        node.create_subscription(SafetyStatus, "safety_status", statuses.append, 100)
+        joints = node.create_publisher(JointState, "joint_states", 10)
+        executor = SingleThreadedExecutor(context=ros_context)
+        executor.add_node(node)
+
+        def publish_state() -> bool:
+            msg = JointState(
+                name=list(PANDA.joint_names), position=PANDA.home.tolist(), velocity=[0.0] * 7
+            )
+            msg.header.stamp = node.get_clock().now().to_msg()
+            joints.publish(msg)
+            return bool(statuses)
+
+        assert spin_until(executor, publish_state, 30.0), "the filter never answered"
+        process.send_signal(signum)
+        assert spin_until(
+            executor, lambda: any(s.reason == "shutting down" for s in statuses), 10.0
+        )
+        final = next(s for s in statuses if s.reason == "shutting down")
+        assert all(
+            abs(u) <= e for u, e in zip(final.safe_command, PANDA.limits.effort, strict=True)
+        )
+        _, stderr = process.communicate(timeout=10)
+        assert process.returncode == 0, stderr[-2000:]
+        assert "Traceback" not in stderr
+        node.destroy_node()
+    finally:
+        process.kill()
+
+
+@pytest.mark.parametrize("executable", ["sim_node", "target_node", "policy_node"])
+def test_other_executables_exit_cleanly_on_sigint(executable: str) -> None:
+    process = start(executable)
+    time.sleep(3.0)  # started and spinning
+    assert process.poll() is None, process.communicate()[1][-2000:]
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=10)
+    assert process.returncode == 0 and "Traceback" not in stderr, stderr[-2000:]
