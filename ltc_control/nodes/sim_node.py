@@ -25,6 +25,7 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
+from ltc_control.errors import ConfigError
 from ltc_control.nodes.diagnostics import OK, WARN, diagnostic_array
 from ltc_control.nodes.parameters import ParameterSpec, declare_parameters
 from ltc_control.nodes.spin import run_nodes
@@ -40,6 +41,11 @@ PARAMETERS = (
     ParameterSpec("publish_rate_hz", 100.0, "joint_states rate = control rate, Hz", 1.0, 2000.0),
     ParameterSpec("lockstep", True, "advance when the command arrives instead of on a wall timer"),
     ParameterSpec("step_timeout", 0.05, "lockstep: wall time to wait for a command, s", 1e-4, 5.0),
+    ParameterSpec(
+        "wall_clock_stamps",
+        False,
+        "real-time mode only: stamp with the wall clock and publish no /clock, like a real robot",
+    ),
     ParameterSpec(
         "duration",
         0.0,
@@ -110,6 +116,10 @@ class SimNode(Node):
         self._reported = (0, 0)
         # The node runs on wall time (it produces /clock; use_sim_time stays false for it).
         self.create_timer(p["diagnostics_period"], self._publish_diagnostics)
+        if p["lockstep"] and p["wall_clock_stamps"]:
+            raise ConfigError(
+                "parameter 'wall_clock_stamps' needs lockstep false (a real-time sim)"
+            )
         timer_period = min(p["step_timeout"], self.period) if p["lockstep"] else self.period
         self.timer = self.create_timer(timer_period, self._on_timer)
         self.publish_state()
@@ -171,8 +181,11 @@ class SimNode(Node):
 
     def publish_state(self) -> None:
         measurement = self.sim.measure()
-        stamp = time_msg(measurement.time)
-        self.clock_pub.publish(Clock(clock=stamp))
+        if self.params["wall_clock_stamps"]:
+            stamp = self.get_clock().now().to_msg()
+        else:
+            stamp = time_msg(measurement.time)
+            self.clock_pub.publish(Clock(clock=stamp))
         wrench = WrenchStamped()
         wrench.header.stamp, wrench.header.frame_id = stamp, "world"
         wrench.wrench.force.x, wrench.wrench.force.y, wrench.wrench.force.z = (
