@@ -10,10 +10,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import time
 from pathlib import Path
 
-from ltc_control.resources import share_dir, shipped_policy
+from ltc_control.resources import shipped_policy
 
 TORQUE_PERIOD = 0.001  # s, as in config/<robot>.yaml (sim publish rate, filter rate)
 POLICY_PERIOD = 0.01  # s, the policy's rate
@@ -28,67 +27,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import rclpy
-    from rclpy.context import Context
-
     from ltc_control.control.metrics import end_effector_errors, summarize
     from ltc_control.control.report import plot_run
-    from ltc_control.nodes.bringup import build_nodes
-    from ltc_control.nodes.recorder import RecorderNode
-    from ltc_control.nodes.spin import make_executor
+    from ltc_control.nodes.demo import run_demo
+    from ltc_control.robots.dynamics import PinocchioDynamics
 
     model = args.model or shipped_policy(args.robot)
-    context = Context()
-    rclpy.init(context=context)
-    try:
-        bringup = build_nodes(
-            share_dir() / "launch" / "sim.launch.xml",
-            {"robot": args.robot, "model_file": str(model)},
-            context,
-        )
-        nodes = {node.get_name(): node for node in bringup.nodes}
-        print(f"[demo] policy: {model} (model id {nodes['policy'].policy.model_id})")
-        recorder = RecorderNode(
-            context=context,
-            cli_args=["--ros-args", "-r", "commands:=/effort_controller/commands"],
-            use_global_arguments=False,
-        )
-        executor = make_executor(context)
-        for node in [*bringup.nodes, recorder]:
-            executor.add_node(node)
-        sim = nodes["sim"].sim
-        start = time.monotonic()
-        while sim.time < args.duration and time.monotonic() - start < args.timeout:
-            executor.spin_once(timeout_sec=0.05)
-        wall = time.monotonic() - start
-        safety = nodes["safety_filter"]
-        robot = safety.robot
-        from ltc_control.robots.dynamics import PinocchioDynamics
-
-        dynamics = PinocchioDynamics(robot)
-        summary = summarize(recorder.recording, robot, dynamics, safety.config.force_max)
-        errors = end_effector_errors(recorder.recording, robot, dynamics)
-        args.output.mkdir(parents=True, exist_ok=True)
-        figure = plot_run(recorder.recording, summary, robot, errors, args.output / "demo.png")
-        expert_rmse = expert_reference(robot, nodes["target"].sequence, safety.filter, sim.time)
-        report = {
-            **dataclasses.asdict(summary),
-            "violations": summary.violations,
-            "sim_time_s": sim.time,
-            "wall_time_s": wall,
-            "model": str(model),
-            "model_id": nodes["policy"].policy.model_id,
-            "robot": robot.name,
-            "expert_tracking_rmse_m": expert_rmse,
-        }
-        (args.output / "demo.json").write_text(json.dumps(report, indent=2))
-        _print_summary(report, figure)
-        for node in [*bringup.nodes, recorder]:
-            node.destroy_node()
-    finally:
-        if context.ok():
-            rclpy.shutdown(context=context)
-    return 0 if sim.time >= args.duration else 1
+    print(f"[demo] policy: {model}")
+    demo = run_demo(args.robot, model, args.duration, args.timeout)
+    robot, force_limit = demo.robot, demo.safety_filter.config.force_max
+    errors = end_effector_errors(demo.recording, robot, PinocchioDynamics(robot))
+    summary = summarize(demo.recording, robot, errors, force_limit)
+    args.output.mkdir(parents=True, exist_ok=True)
+    figure = plot_run(demo.recording, summary, robot, errors, args.output / "demo.png")
+    report = {
+        **dataclasses.asdict(summary),
+        "violations": summary.violations,
+        "sim_time_s": demo.sim_time_s,
+        "wall_time_s": demo.wall_time_s,
+        "model": str(model),
+        "model_id": demo.model_id,
+        "robot": robot.name,
+        "expert_tracking_rmse_m": expert_reference(
+            robot, demo.targets, demo.safety_filter, demo.sim_time_s
+        ),
+    }
+    (args.output / "demo.json").write_text(json.dumps(report, indent=2))
+    _print_summary(report, figure)
+    return 0 if demo.sim_time_s >= args.duration else 1
 
 
 def expert_reference(

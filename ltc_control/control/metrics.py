@@ -72,12 +72,12 @@ class RunSummary:
 
 
 def summarize(
-    recording: Recording, robot: RobotDescription, dynamics: RobotDynamics, force_limit: float
+    recording: Recording, robot: RobotDescription, errors: np.ndarray, force_limit: float
 ) -> RunSummary:
+    """`errors`: end_effector_errors(recording, ...), computed once by the caller (also plotted)."""
     t, q, v = recording.arrays("joint_time"), recording.arrays("q"), recording.arrays("v")
     tau = recording.arrays("tau_applied")
     targets = _targets_at(t, recording.arrays("target_time"), recording.arrays("target"))
-    errors = end_effector_errors(recording, robot, dynamics)
     nominal, safe = recording.arrays("nominal"), recording.arrays("safe")
     changed = np.linalg.norm(np.nan_to_num(nominal - safe, nan=np.inf), axis=1)
     modes = np.asarray(recording.mode)

@@ -106,7 +106,7 @@ class DynamicsFilterModel:
         )
 
     def gravity(self, q: np.ndarray) -> np.ndarray:
-        return self.dynamics.terms(q, np.zeros_like(q)).gravity
+        return self.dynamics.gravity(q)
 
 
 def filter_model_for(robot: RobotDescription, dynamics: RobotDynamics | None) -> FilterModel:

@@ -29,9 +29,8 @@ from ltc_control.robots.description import RobotDescription
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.sim.expert import ExpertGains, OperationalSpaceExpert
 from ltc_control.sim.simulator import (
-    ArmSimulator,
-    SimConfig,
     SimulatorError,
+    randomized_simulator,
     sample_times,
 )
 from ltc_control.sim.task import TargetSchedule
@@ -166,7 +165,7 @@ class _EpisodeRunner:
         rng = np.random.default_rng(seed)
         if not np.isscalar(rate_hz):
             rate_hz = float(rng.uniform(*rate_hz))
-        sim = self._simulator(rng, seed)
+        sim = randomized_simulator(self.robot, rng, seed, self.config)
         schedule = TargetSchedule.random(
             self.dynamics,
             duration_s,
@@ -199,20 +198,3 @@ class _EpisodeRunner:
             **{name: np.array(values) for name, values in rows.items()},
             info=info,
         )
-
-    def _simulator(self, rng: np.random.Generator, seed: int) -> ArmSimulator:
-        """A perturbed arm at a random initial state near home."""
-        robot, config = self.robot, self.config
-        sim = ArmSimulator(
-            robot,
-            SimConfig(
-                mass_spread=config.mass_spread,
-                q_noise_std=config.q_noise_std,
-                v_noise_std=config.v_noise_std,
-                seed=seed,
-            ),
-        )
-        offset = rng.uniform(-config.initial_offset, config.initial_offset, robot.dof)
-        q0 = np.clip(robot.home + offset, robot.limits.lower, robot.limits.upper)
-        sim.reset(q0, rng.uniform(-config.initial_speed, config.initial_speed, robot.dof))
-        return sim

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import mujoco
 import numpy as np
@@ -244,3 +245,29 @@ class ArmSimulator:
                 f"got {values!r}"
             )
         return array.copy()
+
+
+class Randomization(Protocol):
+    """What randomized_simulator draws from (rollout and evaluation configs both carry it)."""
+
+    mass_spread: float  # per-body mass scale in 1 ± spread
+    q_noise_std: float  # rad
+    v_noise_std: float  # rad/s
+    initial_offset: float  # rad, around home
+    initial_speed: float  # rad/s
+
+
+def randomized_simulator(
+    robot: RobotDescription, rng: np.random.Generator, seed: int, randomization: Randomization
+) -> ArmSimulator:
+    """A perturbed arm (masses, sensor noise seeded by `seed`) at a random state near home:
+    q within ±initial_offset of home (inside the limits), v within ±initial_speed."""
+    r = randomization
+    config = SimConfig(
+        mass_spread=r.mass_spread, q_noise_std=r.q_noise_std, v_noise_std=r.v_noise_std, seed=seed
+    )
+    sim = ArmSimulator(robot, config)
+    offset = rng.uniform(-r.initial_offset, r.initial_offset, robot.dof)
+    q0 = np.clip(robot.home + offset, robot.limits.lower, robot.limits.upper)
+    sim.reset(q0, rng.uniform(-r.initial_speed, r.initial_speed, robot.dof))
+    return sim

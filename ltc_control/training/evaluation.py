@@ -40,7 +40,7 @@ from ltc_control.robots.description import RobotDescription
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.sim.expert import OperationalSpaceExpert
 from ltc_control.sim.rollouts import Trajectory
-from ltc_control.sim.simulator import ArmSimulator, SimConfig, sample_times
+from ltc_control.sim.simulator import ArmSimulator, randomized_simulator, sample_times
 from ltc_control.sim.task import TargetSchedule
 from ltc_control.training.errors import EvaluationError, TrainingConfigError
 
@@ -128,7 +128,7 @@ class LearnedController:
     ) -> None:
         clock = StampClock(nominal_dt=nominal_dt, max_dt=max_dt)
         self.controller = PolicyController(
-            policy, robot.joint_names, clock, gravity=lambda q: dynamics.terms(q, 0 * q).gravity
+            policy, robot.joint_names, clock, gravity=dynamics.gravity
         )
         self.joint_names = list(robot.joint_names)
 
@@ -203,7 +203,7 @@ class _Tally:
         self.violations += bool(broken)
         for kind in broken:
             self.kinds[kind] += 1
-        gravity = evaluator.dynamics.terms(truth.q, 0 * truth.q).gravity
+        gravity = evaluator.dynamics.gravity(truth.q)
         self.efforts.append(float(np.sum((applied - gravity) ** 2)))
 
 
@@ -282,18 +282,7 @@ class Evaluator:
         """One closed-loop episode; `label(q, v, target)` (e.g. the expert) fills record.label."""
         cfg, robot = self.config, self.robot
         rng = np.random.default_rng(seed)
-        sim = ArmSimulator(
-            robot,
-            SimConfig(
-                mass_spread=cfg.mass_spread,
-                q_noise_std=cfg.q_noise_std,
-                v_noise_std=cfg.v_noise_std,
-                seed=seed,
-            ),
-        )
-        offset = rng.uniform(-cfg.initial_offset, cfg.initial_offset, robot.dof)
-        q0 = np.clip(robot.home + offset, robot.limits.lower, robot.limits.upper)
-        sim.reset(q0, rng.uniform(-cfg.initial_speed, cfg.initial_speed, robot.dof))
+        sim = randomized_simulator(robot, rng, seed, cfg)
         schedule = TargetSchedule.random(
             self.dynamics,
             cfg.duration_s,

@@ -235,7 +235,7 @@ class Trainer:
         return inputs, input_units, outputs + gains, output_units + ["1"] * len(gains)
 
     def gravity(self, q: np.ndarray) -> np.ndarray:
-        return self.dynamics.terms(q, np.zeros_like(q)).gravity
+        return self.dynamics.gravity(q)
 
     def train(self, spec: ModelSpec) -> TrainResult:
         import torch
