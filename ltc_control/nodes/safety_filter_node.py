@@ -159,12 +159,12 @@ class SafetyFilterNode(LifecycleNode):
             self._reject(f"joint state refused: {exc}")
             return
         stamp = to_seconds(msg.header.stamp)
-        verdict, _ = self.stamps.elapsed(stamp, self._now())
+        now = self._now()
+        verdict, _ = self.stamps.elapsed(stamp, now)
         if not verdict.accepted:
             self._reject(f"joint state refused: {verdict.value} stamp {stamp:.9f} s")
             return
         self.q, self.v = q, v
-        now = self._now()
         self.watchdog.state_received(now)
         self._control_step(now)
 

@@ -15,7 +15,9 @@ command is held.
 
 from __future__ import annotations
 
+import itertools
 import time
+from collections import deque
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
@@ -35,6 +37,7 @@ from ltc_control.robots import load_robot_description
 from ltc_control.sim.simulator import ArmSimulator, SimConfig, SimulatorError
 
 NODE_NAME = "sim"
+LATENCY_WINDOW = 100_000  # latest command latencies kept
 PARAMETERS = (
     ParameterSpec("robot", "panda", "robot description name or YAML path", read_only=True),
     ParameterSpec("physics_dt", 0.001, "physics step, s", 1e-4, 0.01, read_only=True),
@@ -68,7 +71,8 @@ class CommandLatency:
     """
 
     def __init__(self) -> None:
-        self.samples_s: list[float] = []
+        # Bounded: a sim may run for days at 1 kHz; benchmarks read well under this many.
+        self.samples_s: deque[float] = deque(maxlen=LATENCY_WINDOW)
         self.dropped = 0
         self._published: float | None = None
 
@@ -165,7 +169,7 @@ class SimNode(Node):
             else (WARN, "commands refused or missed")
         )
         self._reported = problems
-        latency = np.array(self.latency.samples_s[-1000:]) * 1e3
+        latency = np.array(list(itertools.islice(reversed(self.latency.samples_s), 1000))) * 1e3
         counters = {
             "sim_time_s": round(self.sim.time, 3),
             "rejected_commands": self.rejected_commands,
