@@ -3,7 +3,7 @@
 In a colcon workspace CMakeLists.txt installs the same sources; package.xml wins there.
 """
 
-from setuptools import find_packages, setup
+from setuptools import Extension, find_packages, setup
 
 setup(
     name="ltc_control",
@@ -11,6 +11,14 @@ setup(
     packages=find_packages(include=["ltc_control", "ltc_control.*"]),
     package_data={"ltc_control": ["*.so", "msg/*.so"]},
     python_requires=">=3.10",
+    # The safety filter's compiled step (plain C, CPython API only; CMakeLists.txt builds the same).
+    ext_modules=[
+        Extension(
+            "ltc_control.safety._kernel",
+            ["ltc_control/safety/_kernel.c"],
+            extra_compile_args=["-O2", "-std=c11"],
+        )
+    ],
     entry_points={
         "console_scripts": [
             "ltc-control = ltc_control.cli.main:main",

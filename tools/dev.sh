@@ -52,7 +52,7 @@ build_messages() {
 }
 
 install_package() {
-  if stamp_ok package setup.py setup.cfg tools/dev.sh; then return; fi
+  if stamp_ok package setup.py setup.cfg ltc_control/safety/_kernel.c tools/dev.sh; then return; fi
   echo "[dev] installing ltc_control (editable)"
   # compat mode: the checkout goes on sys.path through a .pth (no import hook), so a sourced colcon
   # install (PYTHONPATH) takes precedence over it, as it should.

@@ -93,10 +93,9 @@ class Constraint(Protocol):
 
     def rows(self, terms: FilterTerms, q: np.ndarray, v: np.ndarray) -> BarrierRows: ...
 
-    def margin(self, rows: BarrierRows, condition: np.ndarray) -> float:
-        """Distance to the boundary (>= 0 means satisfied), given the rows' condition values
-        kappa (C u + d) + c1 h' + c0 h at the command. (The filter uses min h directly for
-        barrier groups and calls this for plain inequalities.)"""
+    def margin(self, h: np.ndarray, condition: np.ndarray) -> float:
+        """Distance to the boundary (>= 0 means satisfied), given the rows' barrier values h and
+        condition values kappa (C u + d) + c1 h' + c0 h at the command."""
         ...
 
 
@@ -122,8 +121,8 @@ class _BarrierConstraint:
     def _rows(self, L, e, h, h_dot) -> BarrierRows:
         return BarrierRows(self.name, self.relative_degree, self.gains, L, e, h, h_dot)
 
-    def margin(self, rows: BarrierRows, condition: np.ndarray) -> float:
-        return float(np.min(rows.h))
+    def margin(self, h: np.ndarray, condition: np.ndarray) -> float:
+        return float(np.min(h))
 
 
 class JointVelocityCBF(_BarrierConstraint):
@@ -249,7 +248,7 @@ class EndEffectorForceBound:
         L = self._neg_directions @ np.linalg.solve(self._regularised(terms), terms.ee_jacobian)
         return BarrierRows(self.name, 0, (), L, self._facets, self._zeros, self._zeros)
 
-    def margin(self, rows: BarrierRows, condition: np.ndarray) -> float:
+    def margin(self, h: np.ndarray, condition: np.ndarray) -> float:
         force = self._from_facets @ (self.facet_distance - condition)  # condition = r - N F
         return self.force_max - float(np.linalg.norm(force))
 

@@ -4,14 +4,16 @@ Promises (tested in test/safety):
 - The command is always finite and inside the torque box |u| <= torque_limit_scale * effort.
 - mode "filtered": the QP solved and the solution was checked (a certificate, not trust in the
   solver): every hard constraint row holds to 1e-6 (row units), soft rows hold up to their slack.
-- mode "fallback": the input was not finite, the QP was infeasible, or the solver failed or
-  returned an unchecked answer. The command is then `braking_command(q, v)` = gravity
-  compensation minus damping * v, clipped to the torque box (with a non-finite q, the gravity
+- mode "fallback": the input was not finite, or absurd (|q|, |v| >= 1e150; a nominal command
+  beyond 1000 x the effort limits), the QP was infeasible, the model was singular, or the
+  solver failed or returned an unchecked answer. The command is then `braking_command(q, v)` =
+  gravity compensation minus damping * v, clipped to the torque box (with a non-finite q, the gravity
   torque of the last valid q; with a non-finite v, no damping). `reason` says why, and the event is
   counted in `counters` — never silent.
 - Wrong shapes raise SafetyInputError (a programming error, not a runtime event).
 Units: q rad, v rad/s, u N·m. The QP is documented in ltc_control.safety.qp, the constraints and
-their sampled-data guarantee in ltc_control.safety.constraints.
+their sampled-data guarantee in ltc_control.safety.constraints; a step is assembled and its
+answer certified by ltc_control.safety.assembly (compiled for the built-in constraints).
 """
 
 from __future__ import annotations
@@ -26,19 +28,23 @@ import numpy as np
 from ltc_control.errors import ConfigError, LtcControlError
 from ltc_control.robots.description import RobotDescription
 from ltc_control.robots.dynamics import RobotDynamics
+from ltc_control.safety.assembly import (
+    HARD_ROW_VIOLATED,
+    MAX_INPUT,
+    NON_FINITE,
+    OUTSIDE_BOX,
+    StepRecord,
+    assembly_for,
+)
 from ltc_control.safety.config import SafetyConfig
 from ltc_control.safety.constraints import BarrierRows, Constraint, TorqueBox, build_constraints
 from ltc_control.safety.model import FilterTerms, filter_model_for
-from ltc_control.safety.qp import (
-    DaqpSolver,
-    QPSolution,
-    QuadraticProgram,
-    RowLayout,
-    assemble,
-    box_bounds,
-)
+from ltc_control.safety.qp import DaqpSolver, QPSolution, RowLayout, box_bounds
 
 HARD_ROW_TOLERANCE = 1e-6  # row units (rad/s², m/s², N): accepted violation of a hard row
+# A nominal command beyond this many times the effort limits is refused as invalid input, not
+# filtered: no controller means it, and at ~1e50 the QP's linear term defeats the solver.
+NOMINAL_BOUND_RATIO = 1e3
 _TIGHTEN_KEYS = frozenset(
     {
         "torque_limit_scale",
@@ -125,8 +131,10 @@ class SafetyFilter:
         config: SafetyConfig,
         dynamics: RobotDynamics | None = None,
         constraints: list[Constraint] | None = None,
+        compiled: bool = True,
     ) -> None:
         self.robot = robot
+        self._compiled = compiled
         self.model = filter_model_for(robot, dynamics)
         self._baseline = config
         self._custom_constraints = constraints
@@ -140,6 +148,7 @@ class SafetyFilter:
         config.validate()
         self.config = config
         self.torque_reference = self.robot.limits.effort.copy()
+        self._nominal_bound = NOMINAL_BOUND_RATIO * self.torque_reference
         self.torque_box = TorqueBox(config.torque_limit_scale * self.robot.limits.effort)
         self.constraints = (
             list(self._custom_constraints)
@@ -164,6 +173,12 @@ class SafetyFilter:
             config.control_period,
         )
         self.qp_bounds = box_bounds(self.layout, self.torque_reference, self.torque_box.limit)
+        self.assembly = assembly_for(
+            self.constraints, self.layout, self.torque_reference, self.qp_bounds, self._compiled
+        )
+        # What a result's diagnostics need, as configured now (tighten() builds new objects, so
+        # a result stays consistent with its own step).
+        self._view = _ConfiguredView(self.torque_box, self.constraints, self.layout, self.robot.dof)
         self.solver.reset()
 
     def tighten(self, **changes) -> None:
@@ -214,41 +229,30 @@ class SafetyFilter:
         terms = self.model.terms(q, v)
         return terms, [c.rows(terms, q, v) for c in self.constraints]
 
-    def quadratic_program(
-        self, terms: FilterTerms, groups: list[BarrierRows], u_nominal: np.ndarray
-    ) -> tuple[QuadraticProgram, np.ndarray, np.ndarray, np.ndarray]:
-        """The QP of one step, the stacked conditions G u <= w it was built from, and the
-        stacked barrier values h."""
-        G, w, h = self.layout.stack(groups, terms)
-        qp = assemble(G, w, self.layout, u_nominal, self.torque_reference, self.qp_bounds)
-        return qp, G, w, h
-
     def filter(self, q: np.ndarray, v: np.ndarray, u_nominal: np.ndarray) -> FilterResult:
         """The closest command to u_nominal (N·m) that satisfies the constraints at (q, v)."""
         start = time.perf_counter()
         q, v, u_nominal = self._vector(q, "q"), self._vector(v, "v"), self._vector(u_nominal, "u")
-        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported, not warned
-            size = q @ q + v @ v + u_nominal @ u_nominal
-        if not np.isfinite(size):  # any nan/inf, or so large that the squares overflow
+        assembly = self.assembly
+        if not assembly.usable(q, v, u_nominal, self._nominal_bound):
             self._counters["invalid_input"] += 1
-            return self._fallback(
-                q, v, None, f"invalid_input: {_non_finite(q, v, u_nominal)}", start
-            )
-        terms, groups = self.rows(q, v)
-        qp, G, w, h = self.quadratic_program(terms, groups, u_nominal)
-        solution = self.solver.solve(qp)
-        step = _Step(groups, G, w, h)
+            reason = f"invalid_input: {_invalid_reason(q, v, u_nominal, self._nominal_bound)}"
+            return self._fallback(q, v, None, reason, start)
+        assembly = self.assembly
+        if not assembly.assemble(self.model.terms(q, v), q, v, u_nominal):
+            self._counters["solver_failure"] += 1
+            reason = "solver_failure: singular contact-force model at this state"
+            return self._fallback(q, v, None, reason, start)
+        solution = self.solver.solve(assembly.qp)
         if solution.status == "infeasible":
             self._counters["infeasible"] += 1
             reason = "infeasible: no command satisfies every hard constraint"
-            return self._fallback(q, v, step, reason, start)
-        u = solution.x[: self.robot.dof] * qp.torque_scale
-        residual = w - G @ u  # every row's condition value at u (>= 0: holds)
-        failure = self._certificate_failure(solution, u, residual)
+            return self._fallback(q, v, assembly.record(), reason, start)
+        failure = self._certificate_failure(solution)
         if failure:
             self._counters["solver_failure"] += 1
-            return self._fallback(q, v, step, f"solver_failure: {failure}", start)
-        return self._filtered(solution, u, residual, step, start)
+            return self._fallback(q, v, assembly.record(), f"solver_failure: {failure}", start)
+        return self._filtered(solution, assembly.command.copy(), assembly.record(), start)
 
     # -- internals ---------------------------------------------------------------------------------
     def _vector(self, x, name: str) -> np.ndarray:
@@ -262,54 +266,46 @@ class SafetyFilter:
             raise SafetyInputError(f"{name} must have shape ({self.robot.dof},), got {array.shape}")
         return array
 
-    def _certificate_failure(self, solution: QPSolution, u: np.ndarray, residual) -> str:
+    def _certificate_failure(self, solution: QPSolution) -> str:
         """Why the solver's answer cannot be trusted ('' if it satisfies every hard row)."""
         if solution.status != "optimal":
             return solution.detail or solution.status
-        if not np.isfinite(solution.x @ solution.x):
+        outcome, row = self.assembly.certify(solution.x, self.torque_box.limit, HARD_ROW_TOLERANCE)
+        if outcome == NON_FINITE:
             return "non-finite solution"
-        if np.max(np.abs(u) - self.torque_box.limit * (1 + 1e-12)) > 0.0:
+        if outcome == OUTSIDE_BOX:
             return "solution outside the torque box"
-        violation = -residual[self.layout.hard_rows]
-        if violation.size and np.max(violation) > HARD_ROW_TOLERANCE:
-            group = self.layout.row_group[self.layout.hard_rows][np.argmax(violation)]
+        if outcome == HARD_ROW_VIOLATED:
+            group = self.layout.row_group[row]
             return f"hard constraint {self.constraints[group].name} violated by the solution"
         return ""
 
-    def _filtered(self, solution: QPSolution, u, residual, step, start) -> FilterResult:
-        limit = self.torque_box.limit
-        u = np.clip(u, -limit, limit)  # removes round-off (<= 1e-12 relative, checked above)
-        slacks = solution.x[self.robot.dof :]
-        if slacks.size and np.max(slacks) > HARD_ROW_TOLERANCE:
+    def _filtered(self, solution: QPSolution, u, record, start) -> FilterResult:
+        if solution.x[self.robot.dof :].max(initial=0.0) > HARD_ROW_TOLERANCE:
             self._counters["slack_used"] += 1
         self._counters["filtered"] += 1
-        view = self._view()
+        view = self._view
         return FilterResult(
             command=u,
             mode="filtered",
             reason="",
             constraint_names=self.constraint_names,
             solve_time_s=time.perf_counter() - start,
-            _diagnose=lambda: view.diagnose(step, u, residual, solution),
+            _diagnose=lambda: view.diagnose(record(), u, solution),
         )
 
-    def _fallback(self, q, v, step, reason: str, start: float) -> FilterResult:
+    def _fallback(self, q, v, record, reason: str, start) -> FilterResult:
         self._counters["fallback"] += 1
         command = self.braking_command(q, v)
-        view = self._view()
+        view = self._view
         return FilterResult(
             command=command,
             mode="fallback",
             reason=reason,
             constraint_names=self.constraint_names,
             solve_time_s=time.perf_counter() - start,
-            _diagnose=lambda: view.diagnose(step, command, None, None),
+            _diagnose=lambda: view.diagnose(record() if record else None, command, None),
         )
-
-    def _view(self) -> _ConfiguredView:
-        """The configuration-dependent parts the diagnostics need, as they are now (tighten()
-        replaces them with new objects, so a result stays consistent with its own step)."""
-        return _ConfiguredView(self.torque_box, self.constraints, self.layout, self.robot.dof)
 
 
 @dataclass(frozen=True)
@@ -319,46 +315,39 @@ class _ConfiguredView:
     layout: RowLayout
     dof: int
 
-    def diagnose(self, step, u: np.ndarray, residual, solution: QPSolution | None) -> Diagnostics:
-        """Active set, margins (barrier groups: smallest h; plain inequalities: their own
-        margin), slack and condition margins (smallest row residual); torque box first."""
+    def diagnose(self, record: StepRecord | None, u: np.ndarray, solution) -> Diagnostics:
+        """Active set, margins (each group's own: smallest h for barriers), slack and condition
+        margins (smallest row residual); torque box first."""
         n = len(self.constraints) + 1
-        if step is None:  # non-finite input: nothing to evaluate
+        if record is None:  # non-finite input or a singular model: nothing to evaluate
             nan = np.full(n, np.nan)
             return Diagnostics((), nan, np.zeros(n), nan)
-        if residual is None:
-            residual = step.w - step.G @ u
+        residual = record.residual if solution is not None else record.w - record.G @ u
         box = self.torque_box.margin(u)
         starts = self.layout.starts
-        margins = np.concatenate(([box], np.minimum.reduceat(step.h, starts)))
-        for j, constraint in enumerate(self.constraints):
-            if constraint.relative_degree == 0:
-                rows, start = step.groups[j], starts[j]
-                margins[j + 1] = constraint.margin(rows, residual[start : start + len(rows.h)])
+        ends = [*starts[1:], len(residual)]
+        margins = [box] + [
+            c.margin(record.h[a:b], residual[a:b])
+            for c, a, b in zip(self.constraints, starts, ends, strict=True)
+        ]
         condition = np.concatenate(([box], np.minimum.reduceat(residual, starts)))
         slack = np.zeros(n)
         if solution is None:
-            return Diagnostics((), margins, slack, condition)
+            return Diagnostics((), np.array(margins), slack, condition)
         slack[self.layout.soft_groups + 1] = np.maximum(solution.x[self.dof :], 0.0)
         multipliers = solution.multipliers
         row_active = np.add.reduceat(multipliers[len(solution.x) :] != 0.0, starts)
         active = [self.torque_box.name] if multipliers[: self.dof].any() else []
         active += [c.name for c, hit in zip(self.constraints, row_active, strict=True) if hit]
-        return Diagnostics(tuple(active), margins, slack, condition)
+        return Diagnostics(tuple(active), np.array(margins), slack, condition)
 
 
-@dataclass(frozen=True)
-class _Step:
-    """One step's constraint rows, kept for the certificate check and the margins."""
-
-    groups: list[BarrierRows]
-    G: np.ndarray
-    w: np.ndarray
-    h: np.ndarray
-
-
-def _non_finite(q: np.ndarray, v: np.ndarray, u_nominal: np.ndarray) -> str:
-    """Which inputs are not finite (an overflowing but finite input is named as such)."""
+def _invalid_reason(q, v, u_nominal, nominal_bound) -> str:
+    """Why inputs were refused (see SafetyFilter.filter)."""
     inputs = {"q": q, "v": v, "u_nominal": u_nominal}
     bad = [name for name, x in inputs.items() if not np.all(np.isfinite(x))]
-    return f"non-finite {', '.join(bad)}" if bad else "inputs too large (overflow)"
+    if bad:
+        return f"non-finite {', '.join(bad)}"
+    if np.any(np.abs(u_nominal) >= nominal_bound):
+        return f"u_nominal beyond {NOMINAL_BOUND_RATIO:g} x the effort limits"
+    return f"q or v too large (|x| >= {MAX_INPUT:g})"

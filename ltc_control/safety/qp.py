@@ -53,6 +53,8 @@ class QuadraticProgram:
     lower: np.ndarray
     upper: np.ndarray
     torque_scale: np.ndarray  # (dof,) u = torque_scale * z
+    # (upper; b) in one array, when the assembler keeps them so (saves DAQP a copy per step)
+    stacked_upper: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -182,14 +184,15 @@ class DaqpSolver:
         self._model, self._shape, self._cold_next = None, None, True
 
     def solve(self, qp: QuadraticProgram) -> QPSolution:
-        upper = np.concatenate((qp.upper, qp.b))
-        cold = np.zeros(len(upper), dtype=np.int32)
+        upper = qp.stacked_upper
+        if upper is None:
+            upper = np.concatenate((qp.upper, qp.b))
         if self._model is None or self._shape != qp.A.shape:
-            self._setup(qp, upper, cold)
+            self._setup(qp, upper)
         elif self.warm_start and not self._cold_next:
             self._model.update(f=qp.f, A=qp.A, bupper=upper)
         else:
-            self._model.update(f=qp.f, A=qp.A, bupper=upper, sense=cold)
+            self._model.update(f=qp.f, A=qp.A, bupper=upper, sense=self._cold)
         x, _, exitflag, info = self._model.solve()
         self._cold_next = exitflag != _EXIT_OPTIMAL
         if exitflag == _EXIT_OPTIMAL:
@@ -197,9 +200,10 @@ class DaqpSolver:
         status = "infeasible" if exitflag == _EXIT_INFEASIBLE else "failed"
         return QPSolution(status, np.array(x), np.zeros(len(upper)), f"daqp exitflag {exitflag}")
 
-    def _setup(self, qp: QuadraticProgram, upper: np.ndarray, sense: np.ndarray) -> None:
+    def _setup(self, qp: QuadraticProgram, upper: np.ndarray) -> None:
         lower = np.concatenate((qp.lower, np.full(len(qp.b), -INFINITY)))
+        self._cold = np.zeros(len(upper), dtype=np.int32)  # every constraint inactive
         model = daqp.Model()
-        model.setup(qp.H, qp.f, qp.A, upper, lower, sense)
+        model.setup(qp.H, qp.f, qp.A, upper, lower, self._cold)
         model.settings = {"primal_tol": self.primal_tol}
         self._model, self._shape = model, qp.A.shape

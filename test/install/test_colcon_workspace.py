@@ -96,6 +96,8 @@ def test_installed_package_works_from_a_clean_environment(workspace: Path) -> No
         from ltc_control.resources import share_dir
         assert "/install/" in ltc_control.__file__, ltc_control.__file__
         assert "/install/" in str(share_dir()), share_dir()
+        from ltc_control.safety.assembly import _kernel  # the compiled step, built by CMake
+        assert _kernel is not None and "/install/" in _kernel.__file__, _kernel
         ctx = Context(); rclpy.init(context=ctx)
         node = rclpy.create_node("colcon_probe", context=ctx)
         got = []

@@ -152,7 +152,7 @@ def _good_nominal_tick(loop: Loop) -> bool:
         ([1.0] * 6, JOINTS, "malformed nominal command: 7 joint names but 6 values"),
         ([1.0] * 7, ["x", *JOINTS[1:]], "malformed nominal command: message lacks joints"),
         ([], [], "malformed nominal command: message lacks joints"),
-        ([1e300] * 7, JOINTS, "invalid_input: inputs too large (overflow)"),
+        ([1e300] * 7, JOINTS, "invalid_input: u_nominal beyond 1000 x the effort limits"),
         ([5e3] * 7, JOINTS, ""),  # finite, far beyond the box: filtered into the box
     ],
 )

@@ -185,8 +185,10 @@ def test_non_finite_filter_input_brakes_and_counts() -> None:
     assert (result.mode, result.reason) == ("fallback", "invalid_input: non-finite u_nominal")
     np.testing.assert_allclose(result.command, f.braking_command(HOME, ZERO))
     result = f.filter(HOME, ZERO, np.full(PANDA.dof, 1e200))
-    assert result.reason == "invalid_input: inputs too large (overflow)"
-    assert f.counters["invalid_input"] == 2 and f.counters["fallback"] == 2
+    assert result.reason == "invalid_input: u_nominal beyond 1000 x the effort limits"
+    result = f.filter(np.full(PANDA.dof, 1e200), ZERO, ZERO)
+    assert result.reason == "invalid_input: q or v too large (|x| >= 1e+150)"
+    assert f.counters["invalid_input"] == 3 and f.counters["fallback"] == 3
 
 
 def test_infeasible_constraint_set_brakes_and_counts() -> None:
@@ -347,16 +349,11 @@ def test_model_for_another_robot_is_refused(tmp_path: Path) -> None:
         PolicyController(other, JOINTS, StampClock(0.01, 0.1))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="safety filter (not ours to fix): a huge but finite nominal command at a feasible "
-    "state is reported and counted as 'infeasible'; DAQP gives up on the huge linear term",
-)
-def test_a_huge_nominal_command_is_not_reported_as_infeasible() -> None:
+def test_a_huge_nominal_command_is_refused_not_reported_as_infeasible() -> None:
     """At home and at rest the hard rows are feasible whatever the nominal command (they do not
     depend on it; the braking command satisfies them), so 'infeasible' would be a false
-    diagnosis: an operator would look for a constraint conflict that is not there. The command
-    published is still the braking command, inside the box: safe, only mislabelled."""
+    diagnosis (DAQP gives up on a 1e50 linear term): an operator would look for a constraint
+    conflict that is not there. Such a command is refused as invalid input instead."""
     from ltc_control.safety.constraints import inequality_rows
 
     f = make_filter()
@@ -366,5 +363,9 @@ def test_a_huge_nominal_command_is_not_reported_as_infeasible() -> None:
         G, w = inequality_rows(rows, terms, f.config.control_period)
         assert constraint.soft or np.all(G @ braking <= w + 1e-9)  # feasible
     result = f.filter(HOME, ZERO, np.full(PANDA.dof, 1e50))
-    assert np.all(np.abs(result.command) <= torque_limit(f))  # safe either way
-    assert not result.reason.startswith("infeasible") and f.counters["infeasible"] == 0
+    assert np.all(np.abs(result.command) <= torque_limit(f))
+    assert result.reason == "invalid_input: u_nominal beyond 1000 x the effort limits"
+    assert f.counters["infeasible"] == 0 and f.counters["invalid_input"] == 1
+    # Just inside the bound the command is filtered, not refused.
+    inside = 0.999 * 1e3 * PANDA.limits.effort
+    assert f.filter(HOME, ZERO, inside).mode == "filtered"
