@@ -25,10 +25,10 @@ import numpy as np
 
 from ltc_control.control.signals import (
     EFFORT_OVER_GRAVITY,
+    JointMatcher,
     ObservationLayout,
     SignalError,
     command_order,
-    match_joints,
 )
 from ltc_control.control.stamps import StampClock, StampVerdict
 from ltc_control.runtime.errors import RuntimeInputError
@@ -57,6 +57,7 @@ class PolicyController:
         self.min_period = min_period  # s; faster joint states are skipped (not refused)
         self.skipped = 0
         self.joint_names = tuple(joint_names)
+        self._match = JointMatcher(self.joint_names)
         self.clock = clock
         self.layout = ObservationLayout(policy.input_names, self.joint_names)
         self._order, kind = command_order(policy.output_names, self.joint_names)
@@ -99,17 +100,17 @@ class PolicyController:
         now: float,
     ) -> PolicyStep | None:
         """Step the network on one joint-state message; None if the message was refused."""
-        try:
-            q = match_joints(names, position, self.joint_names)
-            v = match_joints(names, velocity, self.joint_names)
-        except SignalError:
-            self.rejections["bad_joint_state"] += 1
-            return None
         if self.target is None:
             self.rejections["no_target_yet"] += 1
             return None
-        if not self._due(stamp):
+        if not self._due(stamp):  # decimated before parsing: most messages of a fast stream
             self.skipped += 1
+            return None
+        try:
+            q = self._match(names, position)
+            v = self._match(names, velocity)
+        except SignalError:
+            self.rejections["bad_joint_state"] += 1
             return None
         verdict, dt = self.clock.elapsed(stamp, now)
         if not verdict.accepted:

@@ -79,17 +79,36 @@ def match_joints(
     message_names: Sequence[str], values: Sequence[float], joint_names: Sequence[str]
 ) -> np.ndarray:
     """Values for `joint_names`, taken by name from a message (extra joints are ignored)."""
-    if len(values) != len(message_names):
-        raise SignalError(f"{len(message_names)} joint names but {len(values)} values")
-    index: dict[str, int] = {}
-    for i, name in enumerate(message_names):
-        if name in index:
-            raise SignalError(f"joint '{name}' appears twice in the message")
-        index[name] = i
-    missing = [j for j in joint_names if j not in index]
-    if missing:
-        raise SignalError(f"message lacks joints {missing}")
-    result = np.array([values[index[j]] for j in joint_names], dtype=float)
-    if not np.all(np.isfinite(result)):
-        raise SignalError(f"non-finite joint values {result.tolist()}")
-    return result
+    return JointMatcher(joint_names)(message_names, values)
+
+
+class JointMatcher:
+    """match_joints for one robot's joints, remembering the name order of the last message: a
+    joint-state stream repeats it in every message, so at 1 kHz the lookup runs once."""
+
+    def __init__(self, joint_names: Sequence[str]) -> None:
+        self.joint_names = tuple(joint_names)
+        self._names: list[str] | None = None
+        self._index = np.zeros(0, dtype=int)
+
+    def __call__(self, message_names: Sequence[str], values: Sequence[float]) -> np.ndarray:
+        if len(values) != len(message_names):
+            raise SignalError(f"{len(message_names)} joint names but {len(values)} values")
+        if message_names != self._names:
+            self._index = self._lookup(message_names)
+            self._names = list(message_names)
+        result = np.asarray(values, dtype=float)[self._index]
+        if not np.isfinite(result).all():
+            raise SignalError(f"non-finite joint values {result.tolist()}")
+        return result
+
+    def _lookup(self, message_names: Sequence[str]) -> np.ndarray:
+        index: dict[str, int] = {}
+        for i, name in enumerate(message_names):
+            if name in index:
+                raise SignalError(f"joint '{name}' appears twice in the message")
+            index[name] = i
+        missing = [j for j in self.joint_names if j not in index]
+        if missing:
+            raise SignalError(f"message lacks joints {missing}")
+        return np.array([index[j] for j in self.joint_names], dtype=int)

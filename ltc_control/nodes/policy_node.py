@@ -16,7 +16,6 @@ Refused messages are counted in PolicyState.rejected_messages and logged (thrott
 
 from __future__ import annotations
 
-import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PointStamped
 from rclpy.node import Node
@@ -27,9 +26,9 @@ from ltc_control.control.policy_controller import PolicyController, PolicyStep
 from ltc_control.control.stamps import StampClock
 from ltc_control.msg import PolicyState
 from ltc_control.nodes.diagnostics import OK, WARN, diagnostic_array
+from ltc_control.nodes.fields import as_float64_array, to_seconds
 from ltc_control.nodes.parameters import ParameterSpec, declare_parameters
 from ltc_control.nodes.spin import run_nodes
-from ltc_control.nodes.stamps import to_seconds
 from ltc_control.nodes.target_node import TARGET_QOS
 from ltc_control.nodes.timing import ComputeTimer
 from ltc_control.resources import shipped_policy
@@ -87,6 +86,13 @@ class PolicyNode(Node):
         self._refusals_logged = 0
         self.publish_policy_state = p["publish_policy_state"]
         self.command_pub = self.create_publisher(JointState, "nominal_command", 10)
+        self._command_msg = JointState(name=list(self.controller.joint_names))
+        self._state_msg = PolicyState(
+            model_id=self.policy.model_id,
+            neuron_names=list(self.policy.neuron_names),
+            neuron_groups=list(self.policy.neuron_groups),
+            command_names=list(self.controller.joint_names),
+        )
         self.state_pub = self.create_publisher(PolicyState, "policy_state", 10)
         self.create_subscription(JointState, "joint_states", self._on_joint_state, 10)
         self.create_subscription(PointStamped, "target", self._on_target, TARGET_QOS)
@@ -109,10 +115,9 @@ class PolicyNode(Node):
             if step is None:
                 self._log_refusals()
                 return
-            command = JointState(
-                name=list(self.controller.joint_names), effort=step.command.tolist()
-            )
+            command = self._command_msg  # reused: publish() serialises it at once
             command.header = msg.header
+            command.effort = as_float64_array(step.command)
             self.command_pub.publish(command)
         if self.publish_policy_state:
             self.state_pub.publish(self._policy_state(msg, step))
@@ -127,20 +132,16 @@ class PolicyNode(Node):
             )
 
     def _policy_state(self, msg: JointState, step: PolicyStep) -> PolicyState:
-        return PolicyState(
-            header=msg.header,
-            model_id=self.policy.model_id,
-            elapsed_time=step.elapsed,
-            step_count=self.controller.steps,
-            neuron_names=list(self.policy.neuron_names),
-            neuron_groups=list(self.policy.neuron_groups),
-            neuron_activity=np.asarray(self.policy.state, dtype=float).reshape(-1).tolist(),
-            command_names=list(self.controller.joint_names),
-            nominal_command=step.command.tolist(),
-            compute_time_us=self.timer.last_us,
-            deadline_overruns=self.timer.overruns,
-            rejected_messages=sum(self.controller.rejections.values()),
-        )
+        state = self._state_msg  # names and groups set once; reused like the command
+        state.header = msg.header
+        state.elapsed_time = step.elapsed
+        state.step_count = self.controller.steps
+        state.neuron_activity = as_float64_array(self.policy.state)
+        state.nominal_command = as_float64_array(step.command)
+        state.compute_time_us = self.timer.last_us
+        state.deadline_overruns = self.timer.overruns
+        state.rejected_messages = sum(self.controller.rejections.values())
+        return state
 
     def _publish_diagnostics(self) -> None:
         refusals = sum(self.controller.rejections.values())

@@ -15,7 +15,7 @@ from std_msgs.msg import Float64MultiArray
 
 from ltc_control.control.metrics import Recording
 from ltc_control.msg import SafetyStatus
-from ltc_control.nodes.stamps import to_seconds
+from ltc_control.nodes.fields import to_seconds
 from ltc_control.nodes.target_node import TARGET_QOS
 
 

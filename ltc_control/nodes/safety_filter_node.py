@@ -12,7 +12,8 @@ against a 1 kHz loop) filtered through the CBF quadratic program (ltc_control.sa
 state. Whatever goes wrong, what is published stays inside the torque box: a malformed
 nominal command, an infeasible QP or a solver failure gives the filter's braking command; a
 watchdog publishes that braking command when no fresh joint state or nominal command arrived
-within `watchdog_timeout` (s, node clock). Joint states whose stamps are repeated, out of order,
+within `watchdog_timeout` (s, node clock; checked on every joint state, and every quarter
+timeout by a timer in case the states stop). Joint states whose stamps are repeated, out of order,
 older than `watchdog_timeout` or that far in the future are refused and counted (the constraints
 must be evaluated at the arm's current state); a clock jump backwards (simulator reset) is
 accepted. An exception from the filter core (e.g. a crashing solver) is caught, counted as a
@@ -35,15 +36,15 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
-from ltc_control.control.signals import SignalError, match_joints
+from ltc_control.control.signals import JointMatcher, SignalError
 from ltc_control.control.stamps import StampClock
 from ltc_control.control.watchdog import CommandWatchdog
 from ltc_control.errors import ConfigError
 from ltc_control.msg import SafetyStatus
 from ltc_control.nodes.diagnostics import diagnostic_array
+from ltc_control.nodes.fields import as_float64_array, to_seconds
 from ltc_control.nodes.parameters import ParameterSpec, declare_parameters
 from ltc_control.nodes.spin import run_nodes
-from ltc_control.nodes.stamps import to_seconds
 from ltc_control.nodes.timing import ComputeTimer
 from ltc_control.robots import load_robot_description
 from ltc_control.safety import FilterResult, SafetyConfig, SafetyFilter, load_safety_config
@@ -86,6 +87,10 @@ class SafetyFilterNode(LifecycleNode):
         super().__init__(NODE_NAME, **node_kwargs)
         self.params = declare_parameters(self, PARAMETERS)
         self.robot = load_robot_description(self.params["robot"])
+        # Name lookups cached per stream (the state and the nominal command may order differently).
+        self._match_state = JointMatcher(self.robot.joint_names)
+        self._match_nominal = JointMatcher(self.robot.joint_names)
+        self._command_msg = Float64MultiArray()  # reused: publish() serialises it at once
         self.config = self._declare_filter_parameters(load_safety_config(self.robot.name))
         self.filter: SafetyFilter | None = None
         self.q: np.ndarray | None = None
@@ -118,7 +123,8 @@ class SafetyFilterNode(LifecycleNode):
             self.create_subscription(JointState, "nominal_command", self._on_nominal, 10),
         ]
         self.timers_ = [
-            self.create_timer(1.0 / self.params["control_rate_hz"], self._on_watchdog_timer),
+            # Every joint state checks the watchdog; this timer covers states that stop coming.
+            self.create_timer(self.params["watchdog_timeout"] / 4, self._on_watchdog_timer),
             self.create_timer(self.params["diagnostics_period"], self._publish_diagnostics),
         ]
         self.get_logger().info(f"configured for {self.robot.name}: {self.filter.constraint_names}")
@@ -153,8 +159,8 @@ class SafetyFilterNode(LifecycleNode):
 
     def _on_joint_state(self, msg: JointState) -> None:
         try:
-            q = match_joints(msg.name, msg.position, self.robot.joint_names)
-            v = match_joints(msg.name, msg.velocity, self.robot.joint_names)
+            q = self._match_state(msg.name, msg.position)
+            v = self._match_state(msg.name, msg.velocity)
         except SignalError as exc:
             self._reject(f"joint state refused: {exc}")
             return
@@ -170,7 +176,7 @@ class SafetyFilterNode(LifecycleNode):
 
     def _on_nominal(self, msg: JointState) -> None:
         try:
-            self.nominal = match_joints(msg.name, msg.effort, self.robot.joint_names)
+            self.nominal = self._match_nominal(msg.name, msg.effort)
             self.nominal_problem = ""
         except SignalError as exc:
             self._reject(f"nominal command refused: {exc}")
@@ -215,14 +221,18 @@ class SafetyFilterNode(LifecycleNode):
         if self.filter is None or self.q is None:
             return
         command = self.filter.braking_command(self.q, self.v)
-        self.command_pub.publish(Float64MultiArray(data=command.tolist()))
+        self._send(command)
         status = self._status_base(np.full(len(command), np.nan), command)
         status.mode, status.reason = mode, reason
         self.status_pub.publish(status)
         self.last_status = status
 
+    def _send(self, command: np.ndarray) -> None:
+        self._command_msg.data = as_float64_array(command)
+        self.command_pub.publish(self._command_msg)
+
     def _publish(self, result: FilterResult, nominal: np.ndarray) -> None:
-        self.command_pub.publish(Float64MultiArray(data=result.command.tolist()))
+        self._send(result.command)
         self.cycles += 1
         mode = _MODES[result.mode]
         if mode == self.last_status.mode and self.cycles % self.params["status_every"]:

@@ -29,9 +29,9 @@ from std_msgs.msg import Float64MultiArray
 
 from ltc_control.errors import ConfigError
 from ltc_control.nodes.diagnostics import OK, WARN, diagnostic_array
+from ltc_control.nodes.fields import as_float64_array, time_msg
 from ltc_control.nodes.parameters import ParameterSpec, declare_parameters
-from ltc_control.nodes.spin import run_nodes
-from ltc_control.nodes.stamps import time_msg
+from ltc_control.nodes.spin import fast_timer_callback, run_nodes
 from ltc_control.nodes.timing import ComputeTimer
 from ltc_control.robots import load_robot_description
 from ltc_control.sim.simulator import ArmSimulator, SimConfig, SimulatorError
@@ -113,6 +113,9 @@ class SimNode(Node):
         self._awaiting_since = time.monotonic()
         self.clock_pub = self.create_publisher(Clock, "/clock", 10)
         self.joint_pub = self.create_publisher(JointState, "joint_states", 10)
+        self._joint_msg = JointState(name=self.joint_names)
+        self._wrench_msg = WrenchStamped()
+        self._wrench_msg.header.frame_id = "world"
         self.wrench_pub = self.create_publisher(WrenchStamped, "contact_wrench", 10)
         self.create_subscription(Float64MultiArray, "commands", self._on_command, 10)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
@@ -125,7 +128,7 @@ class SimNode(Node):
                 "parameter 'wall_clock_stamps' needs lockstep false (a real-time sim)"
             )
         timer_period = min(p["step_timeout"], self.period) if p["lockstep"] else self.period
-        self.timer = self.create_timer(timer_period, self._on_timer)
+        self.timer = self.create_timer(timer_period, fast_timer_callback(self._on_timer))
         self.publish_state()
 
     def _on_command(self, msg: Float64MultiArray) -> None:
@@ -184,25 +187,24 @@ class SimNode(Node):
         )
 
     def publish_state(self) -> None:
+        """/clock (sim time), the wrench, then /joint_states last: the loop answers the joint
+        state, and whatever this callback did after publishing it would delay that answer."""
         measurement = self.sim.measure()
         if self.params["wall_clock_stamps"]:
             stamp = self.get_clock().now().to_msg()
         else:
             stamp = time_msg(measurement.time)
             self.clock_pub.publish(Clock(clock=stamp))
-        wrench = WrenchStamped()
-        wrench.header.stamp, wrench.header.frame_id = stamp, "world"
-        wrench.wrench.force.x, wrench.wrench.force.y, wrench.wrench.force.z = (
-            float(f) for f in measurement.contact_force
-        )
+        wrench = self._wrench_msg  # reused: publish() serialises it at once
+        wrench.header.stamp = stamp
+        force = wrench.wrench.force
+        force.x, force.y, force.z = (float(f) for f in measurement.contact_force)
         self.wrench_pub.publish(wrench)
-        joints = JointState(
-            name=self.joint_names,
-            position=measurement.q.tolist(),
-            velocity=measurement.v.tolist(),
-            effort=measurement.tau_applied.tolist(),
-        )
+        joints = self._joint_msg
         joints.header.stamp = stamp
+        joints.position = as_float64_array(measurement.q)
+        joints.velocity = as_float64_array(measurement.v)
+        joints.effort = as_float64_array(measurement.tau_applied)
         self._awaiting_since = time.monotonic()
         self.latency.state_published(time.perf_counter())
         self.joint_pub.publish(joints)

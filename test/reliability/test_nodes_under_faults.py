@@ -24,7 +24,7 @@ from reliability_cases import (
 from ros_harness import DT, FALLBACK, FILTERED, HOME, WATCHDOG, ZERO, Loop, joint_state
 from sensor_msgs.msg import JointState
 
-from ltc_control.nodes.stamps import time_msg
+from ltc_control.nodes.fields import time_msg
 
 # numpy overflow warnings are the point of huge inputs, not a problem
 pytestmark = [pytest.mark.ros, pytest.mark.filterwarnings("ignore::RuntimeWarning")]

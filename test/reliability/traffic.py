@@ -24,7 +24,7 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
 from ltc_control.msg import SafetyStatus
-from ltc_control.nodes.stamps import time_msg
+from ltc_control.nodes.fields import time_msg
 from ltc_control.nodes.target_node import TARGET_QOS
 from ltc_control.robots import load_robot_description
 

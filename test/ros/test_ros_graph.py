@@ -56,7 +56,8 @@ def test_data_flows_end_to_end_on_sim_time(
     # Every node reports its compute time and deadline overruns on /diagnostics.
     for name in ("sim", "policy", "safety_filter"):
         assert {"deadline_overruns", "compute_time_p99_us"} <= set(reports[name]), name
-    assert int(reports["policy"]["steps"]) >= 100
+    # The 1 Hz report may predate the last steps: wait for one that counts them.
+    assert spin_until(executor, lambda: int(reports["policy"]["steps"]) >= 100, timeout=5.0)
     recording = recorder.recording
     # Lockstep: the sim advanced because safe commands came back, not on timeouts.
     assert sim.missed_commands <= 3 and sim.rejected_commands == 0
