@@ -76,6 +76,34 @@ def test_data_flows_end_to_end_on_sim_time(
         node.destroy_node()
 
 
+def test_in_one_process_the_filter_answers_a_joint_state_before_the_policy_steps(
+    ros_context, untrained_panda_policy: Path, spin_until
+) -> None:
+    """The policy's step (every 10th state) must not delay the 1 kHz loop's answer: with the
+    filter listed before the policy, its subscription is served first (bench/e2e.py)."""
+    nodes, executor = bring_up(ros_context, untrained_panda_policy)
+    safety, policy, sim = nodes["safety_filter"], nodes["policy"], nodes["sim"]
+    order: list[tuple[str, float]] = []
+
+    def recorded(name: str, callback):
+        def wrapper(msg):
+            order.append((name, msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9))
+            return callback(msg)
+
+        return wrapper
+
+    for node, name in ((safety, "filter"), (policy, "policy")):
+        subscription = next(s for s in node.subscriptions if s.topic_name == "/joint_states")
+        subscription.callback = recorded(name, subscription.callback)
+    assert spin_until(executor, lambda: sim.sim.time >= 0.3 and policy.controller.steps > 5, 30.0)
+    first_seen: dict[float, str] = {}
+    for name, stamp in order:
+        first_seen.setdefault(stamp, name)
+    assert len(first_seen) >= 250 and set(first_seen.values()) == {"filter"}
+    for node in nodes.values():
+        node.destroy_node()
+
+
 def test_watchdog_brakes_when_the_policy_process_dies(
     ros_context, untrained_panda_policy: Path, spin_until, tmp_path: Path
 ) -> None:
