@@ -115,6 +115,10 @@ class SafetyFilterNode(LifecycleNode):
     # --- lifecycle --------------------------------------------------------------------------
     def on_configure(self, state: State) -> TransitionCallbackReturn:
         self.filter = SafetyFilter(self.robot, self.config)
+        names = self.filter.constraint_names
+        self.last_status.joint_names = list(self.robot.joint_names)
+        self.last_status.constraint_names = list(names)
+        self._no_margins, self._no_slack = np.full(len(names), np.nan), np.zeros(len(names))
         self.command_pub = self.create_lifecycle_publisher(Float64MultiArray, "commands", 10)
         self.status_pub = self.create_lifecycle_publisher(SafetyStatus, "safety_status", 10)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
@@ -222,10 +226,8 @@ class SafetyFilterNode(LifecycleNode):
             return
         command = self.filter.braking_command(self.q, self.v)
         self._send(command)
-        status = self._status_base(np.full(len(command), np.nan), command)
-        status.mode, status.reason = mode, reason
-        self.status_pub.publish(status)
-        self.last_status = status
+        no_nominal = np.full(len(command), np.nan)
+        self._publish_status(mode, reason, no_nominal, command, self._no_margins, self._no_slack)
 
     def _send(self, command: np.ndarray) -> None:
         self._command_msg.data = as_float64_array(command)
@@ -237,35 +239,43 @@ class SafetyFilterNode(LifecycleNode):
         mode = _MODES[result.mode]
         if mode == self.last_status.mode and self.cycles % self.params["status_every"]:
             return  # the command went out; the status (and its diagnosis) can skip this cycle
-        status = self._status_base(nominal, result.command)
-        status.mode, status.reason = mode, result.reason
-        status.active_constraints = list(result.active_constraints)
-        status.constraint_names = list(result.constraint_names)
-        status.margins = np.asarray(result.margins, dtype=float).tolist()
-        status.slack = np.asarray(result.slack, dtype=float).tolist()
-        self.status_pub.publish(status)
-        self.last_status = status
+        self._publish_status(
+            mode,
+            result.reason,
+            nominal,
+            result.command,
+            result.margins,
+            result.slack,
+            result.active_constraints,
+        )
         if result.mode != "filtered":
             self.get_logger().warning(f"fallback: {result.reason}", throttle_duration_sec=1.0)
 
-    def _status_base(self, nominal: np.ndarray, command: np.ndarray) -> SafetyStatus:
+    def _publish_status(
+        self, mode: int, reason: str, nominal, command, margins, slack, active=()
+    ) -> None:
+        """Fills the node's one SafetyStatus (names set at configuration; a braking status has
+        NaN margins: not evaluated) and publishes it."""
         counters = self.filter.counters
-        status = SafetyStatus(
-            joint_names=list(self.robot.joint_names),
-            nominal_command=nominal.tolist(),
-            safe_command=command.tolist(),
-            intervention_norm=float(np.linalg.norm(np.nan_to_num(nominal) - command)),
-            filtered_count=counters.get("filtered", 0),
-            fallback_count=counters.get("fallback", 0),
-            infeasible_count=counters.get("infeasible", 0),
-            solver_failure_count=counters.get("solver_failure", 0) + self.filter_errors,
-            watchdog_count=self.watchdog.fired,
-            rejected_messages=self.rejected + counters.get("invalid_input", 0),
-            deadline_overruns=self.timer.overruns,
-            compute_time_us=self.timer.last_us,
-        )
+        status = self.last_status
         status.header.stamp = self.get_clock().now().to_msg()
-        return status
+        status.mode, status.reason = mode, reason
+        status.active_constraints = list(active)
+        status.nominal_command = as_float64_array(nominal)
+        status.safe_command = as_float64_array(command)
+        difference = np.nan_to_num(nominal) - command
+        status.intervention_norm = math.sqrt(difference @ difference)
+        status.margins = as_float64_array(margins)
+        status.slack = as_float64_array(slack)
+        status.filtered_count = counters["filtered"]
+        status.fallback_count = counters["fallback"]
+        status.infeasible_count = counters["infeasible"]
+        status.solver_failure_count = counters["solver_failure"] + self.filter_errors
+        status.watchdog_count = self.watchdog.fired
+        status.rejected_messages = self.rejected + counters["invalid_input"]
+        status.deadline_overruns = self.timer.overruns
+        status.compute_time_us = self.timer.last_us
+        self.status_pub.publish(status)
 
     def _publish_diagnostics(self) -> None:
         status = self.last_status

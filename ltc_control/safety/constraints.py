@@ -37,6 +37,7 @@ reports it (SafetyFilter).
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -107,7 +108,7 @@ class TorqueBox:
     name: str = "torque_box"
 
     def margin(self, u: np.ndarray) -> float:
-        return float(np.min(self.limit - np.abs(u)))
+        return float((self.limit - np.abs(u)).min())
 
 
 class _BarrierConstraint:
@@ -122,7 +123,7 @@ class _BarrierConstraint:
         return BarrierRows(self.name, self.relative_degree, self.gains, L, e, h, h_dot)
 
     def margin(self, h: np.ndarray, condition: np.ndarray) -> float:
-        return float(np.min(h))
+        return float(h.min())
 
 
 class JointVelocityCBF(_BarrierConstraint):
@@ -250,7 +251,7 @@ class EndEffectorForceBound:
 
     def margin(self, h: np.ndarray, condition: np.ndarray) -> float:
         force = self._from_facets @ (self.facet_distance - condition)  # condition = r - N F
-        return self.force_max - float(np.linalg.norm(force))
+        return self.force_max - math.sqrt(force @ force)
 
 
 def polytope_circumradius(directions: np.ndarray) -> float:
