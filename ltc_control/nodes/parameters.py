@@ -8,6 +8,7 @@ without starting ROS.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +71,30 @@ def declare_parameters(node: Any, specs: tuple[ParameterSpec, ...]) -> dict[str,
         spec.check(value)
         values[spec.name] = value
     return values
+
+
+def warn_unknown_parameters(node: Any) -> list[str]:
+    """Log a warning naming every parameter given to `node` (parameter file, -p, overrides)
+    that it does not declare, with the closest declared name: rclpy ignores them silently, so a
+    typo such as `watchdog_timout` would leave the default in force unnoticed. Returns them.
+
+    rclpy has no public accessor for the overrides (rclcpp has get_parameter_overrides()), so
+    this reads Node._parameter_overrides; without it the check is skipped, never fatal.
+    """
+    given = getattr(node, "_parameter_overrides", {})
+    unknown = sorted(
+        name
+        for name in given
+        if not name.startswith("qos_overrides.") and not node.has_parameter(name)
+    )
+    declared = list(node.list_parameters([], 0).names)
+    for name in unknown:
+        close = difflib.get_close_matches(name, declared, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        node.get_logger().warning(
+            f"parameter '{name}' is not a parameter of this node{hint}; ignored"
+        )
+    return unknown
 
 
 def spec_table(specs: tuple[ParameterSpec, ...]) -> dict[str, ParameterSpec]:

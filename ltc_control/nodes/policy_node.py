@@ -27,7 +27,11 @@ from ltc_control.control.stamps import StampClock
 from ltc_control.msg import PolicyState
 from ltc_control.nodes.diagnostics import OK, WARN, diagnostic_array
 from ltc_control.nodes.fields import as_float64_array, to_seconds
-from ltc_control.nodes.parameters import ParameterSpec, declare_parameters
+from ltc_control.nodes.parameters import (
+    ParameterSpec,
+    declare_parameters,
+    warn_unknown_parameters,
+)
 from ltc_control.nodes.spin import run_nodes
 from ltc_control.nodes.target_node import TARGET_QOS
 from ltc_control.nodes.timing import ComputeTimer
@@ -71,6 +75,7 @@ class PolicyNode(Node):
     def __init__(self, **node_kwargs: object) -> None:
         super().__init__(NODE_NAME, **node_kwargs)
         p = declare_parameters(self, PARAMETERS)
+        self.unknown_parameters = warn_unknown_parameters(self)
         robot = load_robot_description(p["robot"])
         self.robot_name = robot.name
         model_file = p["model_file"] or str(shipped_policy(robot.name))

@@ -43,7 +43,11 @@ from ltc_control.errors import ConfigError
 from ltc_control.msg import SafetyStatus
 from ltc_control.nodes.diagnostics import diagnostic_array
 from ltc_control.nodes.fields import as_float64_array, to_seconds
-from ltc_control.nodes.parameters import ParameterSpec, declare_parameters
+from ltc_control.nodes.parameters import (
+    ParameterSpec,
+    declare_parameters,
+    warn_unknown_parameters,
+)
 from ltc_control.nodes.spin import run_nodes
 from ltc_control.nodes.timing import ComputeTimer
 from ltc_control.robots import load_robot_description
@@ -92,6 +96,7 @@ class SafetyFilterNode(LifecycleNode):
         self._match_nominal = JointMatcher(self.robot.joint_names)
         self._command_msg = Float64MultiArray()  # reused: publish() serialises it at once
         self.config = self._declare_filter_parameters(load_safety_config(self.robot.name))
+        self.unknown_parameters = warn_unknown_parameters(self)
         self.filter: SafetyFilter | None = None
         self.q: np.ndarray | None = None
         self.v: np.ndarray | None = None

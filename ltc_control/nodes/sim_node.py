@@ -30,7 +30,11 @@ from std_msgs.msg import Float64MultiArray
 from ltc_control.errors import ConfigError
 from ltc_control.nodes.diagnostics import OK, WARN, diagnostic_array
 from ltc_control.nodes.fields import as_float64_array, time_msg
-from ltc_control.nodes.parameters import ParameterSpec, declare_parameters
+from ltc_control.nodes.parameters import (
+    ParameterSpec,
+    declare_parameters,
+    warn_unknown_parameters,
+)
 from ltc_control.nodes.spin import fast_timer_callback, run_nodes
 from ltc_control.nodes.timing import ComputeTimer
 from ltc_control.robots import load_robot_description
@@ -96,6 +100,7 @@ class SimNode(Node):
     def __init__(self, **node_kwargs: object) -> None:
         super().__init__(NODE_NAME, **node_kwargs)
         self.params = p = declare_parameters(self, PARAMETERS)
+        self.unknown_parameters = warn_unknown_parameters(self)
         robot = load_robot_description(p["robot"])
         self.joint_names = list(robot.joint_names)
         config = SimConfig(

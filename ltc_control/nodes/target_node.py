@@ -13,7 +13,11 @@ from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile
 
 from ltc_control.errors import ConfigError
-from ltc_control.nodes.parameters import ParameterSpec, declare_parameters
+from ltc_control.nodes.parameters import (
+    ParameterSpec,
+    declare_parameters,
+    warn_unknown_parameters,
+)
 from ltc_control.nodes.spin import run_nodes
 
 NODE_NAME = "target"
@@ -45,6 +49,7 @@ class TargetNode(Node):
     def __init__(self, **node_kwargs: object) -> None:
         super().__init__(NODE_NAME, **node_kwargs)
         p = declare_parameters(self, PARAMETERS)
+        self.unknown_parameters = warn_unknown_parameters(self)
         self.sequence = TargetSequence(p["targets"], p["target_hold"])
         self.publisher = self.create_publisher(PointStamped, "target", TARGET_QOS)
         self.create_timer(1.0 / p["publish_rate_hz"], self.publish_target)

@@ -65,7 +65,8 @@ def test_data_flows_end_to_end_on_sim_time(
     assert len(recording.status_time) >= 110  # status every 10th cycle
     # Braking until the policy's first nominal command arrives, then filtering throughout.
     first = recording.mode.index(SafetyStatus.MODE_FILTERED)
-    assert first < 50 and set(recording.mode[first:]) == {SafetyStatus.MODE_FILTERED}
+    # (How many braking cycles come first depends on start-up order and load: seen 1 to 64.)
+    assert first < 200 and set(recording.mode[first:]) == {SafetyStatus.MODE_FILTERED}
     # The policy runs on the simulator's clock: its now() is the sim time, not wall time.
     policy_now = policy.get_clock().now().nanoseconds * 1e-9
     assert abs(policy_now - sim.sim.time) < 0.05
@@ -175,3 +176,27 @@ def test_bad_parameters_are_refused_at_start(
     args = ["--ros-args", "-p", argument, "-p", f"model_file:={untrained_panda_policy}"]
     with pytest.raises(Exception, match=message):
         node_class(context=ros_context, cli_args=args, use_global_arguments=False)
+
+
+def test_unknown_parameter_keys_are_named_in_a_warning(
+    ros_context, untrained_panda_policy: Path, tmp_path: Path, capfd
+) -> None:
+    """A typo in a parameter file would leave the default in force: it is named, with a hint."""
+    import yaml
+
+    from ltc_control.nodes.bringup import node_factories
+
+    params = tmp_path / "typo.yaml"
+    node_params = {"watchdog_timout": 0.02, "filter.force_maxx": 10.0, "robot": "panda"}
+    params.write_text(yaml.safe_dump({"safety_filter": {"ros__parameters": node_params}}))
+    node_class = node_factories()["safety_filter_node"]
+    args = ["--ros-args", "--params-file", str(params)]
+    node = node_class(context=ros_context, cli_args=args, use_global_arguments=False)
+    assert node.unknown_parameters == ["filter.force_maxx", "watchdog_timout"]
+    log = capfd.readouterr().err
+    assert (
+        "'watchdog_timout' is not a parameter of this node (did you mean 'watchdog_timeout'?)"
+        in log
+    )
+    assert "did you mean 'filter.force_max'" in log
+    node.destroy_node()
