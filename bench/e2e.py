@@ -80,7 +80,7 @@ def measure(rate_hz: float, model: Path, workdir: Path, wall_clock: bool) -> dic
     gc.disable()
     spin_for(executor, MEASURE_S)
     gc.enable()
-    latency_ms = np.array(sim.latency.samples_s) * 1e3
+    latency_ms = sim.latency.samples_s.values() * 1e3
     steps = round((sim.sim.time - published_before) * rate_hz)
     result = {
         "rate_hz": rate_hz,

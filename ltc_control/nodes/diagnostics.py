@@ -25,11 +25,12 @@ def diagnostic_array(
     timer: ComputeTimer,
     counters: Mapping[str, object],
 ) -> DiagnosticArray:
+    p50, p99 = timer.recent_us.percentiles((50, 99))
     fields = {
         **counters,
         "deadline_overruns": timer.overruns,
-        "compute_time_p50_us": round(timer.percentile_us(50), 1),
-        "compute_time_p99_us": round(timer.percentile_us(99), 1),
+        "compute_time_p50_us": round(p50, 1),
+        "compute_time_p99_us": round(p99, 1),
     }
     array = DiagnosticArray()
     array.header.stamp = node.get_clock().now().to_msg()

@@ -15,9 +15,7 @@ command is held.
 
 from __future__ import annotations
 
-import itertools
 import time
-from collections import deque
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
@@ -36,7 +34,7 @@ from ltc_control.nodes.parameters import (
     warn_unknown_parameters,
 )
 from ltc_control.nodes.spin import fast_timer_callback, run_nodes
-from ltc_control.nodes.timing import ComputeTimer
+from ltc_control.nodes.timing import ComputeTimer, RecentSamples
 from ltc_control.robots import load_robot_description
 from ltc_control.sim.simulator import ArmSimulator, SimConfig, SimulatorError
 
@@ -76,7 +74,8 @@ class CommandLatency:
 
     def __init__(self) -> None:
         # Bounded: a sim may run for days at 1 kHz; benchmarks read well under this many.
-        self.samples_s: deque[float] = deque(maxlen=LATENCY_WINDOW)
+        self.samples_s = RecentSamples(LATENCY_WINDOW)
+        self.recent_s = RecentSamples(1000)  # what /diagnostics summarises
         self.dropped = 0
         self._published: float | None = None
 
@@ -88,10 +87,12 @@ class CommandLatency:
     def command_arrived(self, now: float) -> None:
         if self._published is not None:
             self.samples_s.append(now - self._published)
+            self.recent_s.append(now - self._published)
             self._published = None
 
     def reset(self) -> None:
         self.samples_s.clear()
+        self.recent_s.clear()
         self.dropped = 0
         self._published = None
 
@@ -177,13 +178,15 @@ class SimNode(Node):
             else (WARN, "commands refused or missed")
         )
         self._reported = problems
-        latency = np.array(list(itertools.islice(reversed(self.latency.samples_s), 1000))) * 1e3
+        latency = self.latency.recent_s
         counters = {
             "sim_time_s": round(self.sim.time, 3),
             "rejected_commands": self.rejected_commands,
             "missed_commands": self.missed_commands,
             "unanswered_states": self.latency.dropped,
-            "command_latency_p50_ms": round(float(np.median(latency)), 3) if latency.size else "",
+            "command_latency_p50_ms": round(latency.percentiles((50,))[0] * 1e3, 3)
+            if len(latency)
+            else "",
         }
         self.diagnostics_pub.publish(
             diagnostic_array(
