@@ -157,10 +157,14 @@ class CompiledAssembly:
         constants = [layout.kappa, layout.c1, layout.c0, torque_reference]
         offset = 3 * rows + len(torque_reference)
         groups = []
-        ends = [*layout.starts[1:], rows]
-        for constraint, first, end in zip(constraints, layout.starts, ends, strict=True):
+        for constraint, rows_of in zip(constraints, layout.group_rows, strict=True):
             parameters = np.asarray(_parameters(constraint), dtype=float)
-            groups += [_KINDS[type(constraint)], first, end - first, offset]
+            groups += [
+                _KINDS[type(constraint)],
+                rows_of.start,
+                rows_of.stop - rows_of.start,
+                offset,
+            ]
             constants.append(parameters)
             offset += parameters.size
         ints = np.array([*header, *groups, *layout.hard_rows.astype(int)], dtype=np.int32)

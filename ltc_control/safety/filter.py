@@ -178,7 +178,9 @@ class SafetyFilter:
         )
         # What a result's diagnostics need, as configured now (tighten() builds new objects, so
         # a result stays consistent with its own step).
-        self._view = _ConfiguredView(self.torque_box, self.constraints, self.layout, self.robot.dof)
+        self._view = _ConfiguredView(
+            self.torque_box, self.constraints, self.layout, self.robot.dof, self.layout.group_rows
+        )
         self.solver.reset()
 
     def tighten(self, **changes) -> None:
@@ -314,6 +316,7 @@ class _ConfiguredView:
     constraints: list[Constraint]
     layout: RowLayout
     dof: int
+    group_rows: tuple[slice, ...]  # each constraint's rows in the stacked arrays
 
     def diagnose(self, record: StepRecord | None, u: np.ndarray, solution) -> Diagnostics:
         """Active set, margins (each group's own: smallest h for barriers), slack and condition
@@ -325,10 +328,9 @@ class _ConfiguredView:
         residual = record.residual if solution is not None else record.w - record.G @ u
         box = self.torque_box.margin(u)
         starts = self.layout.starts
-        ends = [*starts[1:], len(residual)]
         margins = [box] + [
-            c.margin(record.h[a:b], residual[a:b])
-            for c, a, b in zip(self.constraints, starts, ends, strict=True)
+            c.margin(record.h[rows], residual[rows])
+            for c, rows in zip(self.constraints, self.group_rows, strict=True)
         ]
         condition = np.concatenate(([box], np.minimum.reduceat(residual, starts)))
         slack = np.zeros(n)

@@ -119,6 +119,12 @@ class RowLayout:
             ),
         )
 
+    @property
+    def group_rows(self) -> tuple[slice, ...]:
+        """Each group's rows in the stacked arrays."""
+        ends = [*self.starts[1:], len(self.row_group)]
+        return tuple(slice(int(a), int(b)) for a, b in zip(self.starts, ends, strict=True))
+
     def stack(self, groups: list[BarrierRows], terms: FilterTerms):
         """All conditions as G u <= w (rows in group order), and the stacked barrier values h:
         G = -kappa L M⁻¹, w = kappa (L a0 + e) + c1 h' + c0 h."""
