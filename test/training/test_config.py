@@ -54,6 +54,9 @@ def test_shipped_configs_are_valid():
         assert config.robot == robot
         assert {m.kind for m in config.models} >= {"cfc", "ltc", "lstm"}
         assert all(m.units == 19 for m in config.models if m.kind in ("cfc", "ltc"))
+        # Issue #4: every shipped model trains in at most 15 min; the expert rollouts shared by
+        # the models of a config take ~2 min on top of a model's budget.
+        assert all(config.options_for(m).time_budget_s <= 13 * 60 for m in config.models)
 
 
 def test_missing_config_file_is_a_clean_cli_error(tmp_path, capsys):
