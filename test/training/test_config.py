@@ -36,6 +36,14 @@ from ltc_control.training.config import resolve
             {"models": [{"name": "m", "kind": "lstm", "barriernet": True, "output": "x.npz"}]},
             "models[0].barriernet",
         ),
+        (
+            {"models": [{"name": "m", "kind": "cfc", "wiring": "random", "output": "x.npz"}]},
+            "models[0].wiring",
+        ),
+        (
+            {"models": [{"name": "m", "kind": "ltc", "wiring": "full", "output": "x.npz"}]},
+            "models[0].wiring",
+        ),
         ({"data": {"curation": [1]}}, "data.curation"),
         ({"training": {"threads": True}}, "training.threads"),
     ],
