@@ -44,7 +44,8 @@ Units: s, Hz, rad, rad/s, fractions in [0, 1).
     models:                              # one entry per policy to train
       - name: panda_cfc19
         kind: cfc                        # cfc | ltc | lstm | mlp
-        units: 19                        # neurons (cfc/ltc: AutoNCP units; lstm: hidden size)
+        units: 19                        # neurons (cfc/ltc: wiring units; lstm: hidden size)
+        wiring: ncp                      # cfc/ltc: ncp (AutoNCP layers) | full (cfc: all-to-all)
         output: models/panda_cfc19.npz
 """
 
@@ -62,6 +63,11 @@ from ltc_control.resources import share_dir
 from ltc_control.training.errors import TrainingConfigError
 
 LIQUID_KINDS = ("cfc", "ltc")
+# ncp: AutoNCP's layers (sensory -> inter -> command -> motor neurons); full: one layer of
+# all-to-all neurons, `motor_neurons` of them read out. With 19 neurons and 7 motor neurons
+# AutoNCP has 8 inter and 4 command neurons, so everything a 7-joint arm's torque depends on
+# passes through 4 neurons (a rank-4 map from 7 joint velocities to 7 damping torques).
+WIRINGS = ("ncp", "full")
 MODEL_KINDS = (*LIQUID_KINDS, "lstm", "mlp")
 
 
@@ -156,7 +162,8 @@ class ModelSpec:
     kind: str = "cfc"
     units: int = 19
     output: str = ""
-    sparsity: float = 0.5  # AutoNCP sparsity level (cfc, ltc), in [0.1, 0.9]
+    wiring: str = "ncp"  # cfc, ltc: one of WIRINGS
+    sparsity: float = 0.5  # AutoNCP sparsity level (wiring ncp), in [0.1, 0.9]
     wiring_seed: int = 22222
     mixed_memory: bool = False
     ode_unfolds: int = 6  # ltc only
@@ -170,6 +177,7 @@ class ModelSpec:
         _check(self.kind in MODEL_KINDS, f"{key}.kind", f"must be one of {list(MODEL_KINDS)}")
         _check(bool(self.output), f"{key}.output", "is required (the model file to write)")
         _check(self.units >= 1, f"{key}.units", "must be >= 1")
+        _check(self.wiring in WIRINGS, f"{key}.wiring", f"must be one of {list(WIRINGS)}")
         _check(0.1 <= self.sparsity <= 0.9, f"{key}.sparsity", "must be in [0.1, 0.9]")
         _check(self.ode_unfolds >= 1, f"{key}.ode_unfolds", "must be >= 1")
         _check(self.hidden_layers >= 1, f"{key}.hidden_layers", "must be >= 1")
@@ -179,12 +187,17 @@ class ModelSpec:
             "must be 0 (one per joint) or, for kind cfc, >= 1",
         )
         motors = self.motor_neurons or n_out
-        if self.kind in ("cfc", "ltc"):
+        if self.kind in ("cfc", "ltc") and self.wiring == "ncp":
             _check(
                 self.units > motors + 2,
                 f"{key}.units",
                 f"must exceed {motors + 2} for AutoNCP with {motors} motor neurons",
             )
+        _check(
+            self.wiring == "ncp" or (self.kind == "cfc" and not self.motor_neurons),
+            f"{key}.wiring",
+            "full needs kind cfc and motor_neurons 0 (every neuron is read out)",
+        )
         _check(
             not self.barriernet or self.kind == "cfc",
             f"{key}.barriernet",
@@ -194,7 +207,7 @@ class ModelSpec:
     def model_options(self, n_out: int) -> dict[str, Any]:
         """Constructor options of `models.build_model` for this spec."""
         if self.kind in ("cfc", "ltc"):
-            options = {"units": self.units, "sparsity": self.sparsity}
+            options = {"units": self.units, "wiring": self.wiring, "sparsity": self.sparsity}
             options |= {"wiring_seed": self.wiring_seed, "mixed_memory": self.mixed_memory}
             if self.motor_neurons:
                 options |= {"motor_neurons": self.motor_neurons, "proj_size": n_out}

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ltc_control.training.config import LIQUID_KINDS, MODEL_KINDS
+from ltc_control.training.config import LIQUID_KINDS, MODEL_KINDS, WIRINGS
 
 State = Any  # model-specific hidden state (None = zeros)
 
@@ -45,9 +45,11 @@ class SequenceModel(nn.Module):
 
 
 class LiquidModel(SequenceModel):
-    """ncps CfC or LTC on an AutoNCP wiring with `units` neurons, `motor_neurons` of them motor
-    neurons (default n_out); a CfC reads them out linearly into `proj_size` outputs (default
-    n_out), an LTC through its per-neuron affine output mapping (so motors must equal n_out)."""
+    """ncps CfC or LTC with `units` neurons wired as AutoNCP layers (`wiring` "ncp"), or a CfC
+    with all of them connected to all ("full", every neuron a motor neuron). AutoNCP has
+    `motor_neurons` motor neurons (default n_out); a CfC reads its motor neurons out linearly
+    into `proj_size` outputs (default n_out), an LTC through its per-neuron affine output
+    mapping (so motors must equal n_out)."""
 
     def __init__(
         self,
@@ -55,6 +57,7 @@ class LiquidModel(SequenceModel):
         n_in: int,
         n_out: int,
         units: int = 19,
+        wiring: str = "ncp",
         sparsity: float = 0.5,
         wiring_seed: int = 22222,
         mixed_memory: bool = False,
@@ -64,20 +67,29 @@ class LiquidModel(SequenceModel):
     ) -> None:
         super().__init__()
         from ncps.torch import LTC, CfC
-        from ncps.wirings import AutoNCP
+        from ncps.wirings import AutoNCP, FullyConnected
 
         self.kind = kind
         motors = motor_neurons or n_out
-        wiring = AutoNCP(units, motors, sparsity_level=sparsity, seed=wiring_seed)
+        if wiring == "ncp":
+            neurons = AutoNCP(units, motors, sparsity_level=sparsity, seed=wiring_seed)
+        elif wiring == "full" and kind == "cfc":
+            # Every neuron is read out: ncps' CfC returns the whole last layer as its output
+            # (and the runtime does the same), so fewer motor neurons would not match the readout.
+            neurons = FullyConnected(units, units, erev_init_seed=wiring_seed)
+        else:
+            raise ValueError(
+                f"wiring {wiring!r} for {kind!r}: expected one of {WIRINGS} (full: cfc)"
+            )
         if kind == "cfc":
             # A linear readout of the motor neurons: CfC states live in (-1, 1), torques do not.
             proj_size = n_out if proj_size is None else proj_size
-            self.module = CfC(n_in, wiring, proj_size=proj_size, mixed_memory=mixed_memory)
+            self.module = CfC(n_in, neurons, proj_size=proj_size, mixed_memory=mixed_memory)
         elif kind == "ltc":
-            self.module = LTC(n_in, wiring, mixed_memory=mixed_memory, ode_unfolds=ode_unfolds)
+            self.module = LTC(n_in, neurons, mixed_memory=mixed_memory, ode_unfolds=ode_unfolds)
         else:
             raise ValueError(f"unknown liquid kind {kind!r}, expected one of {LIQUID_KINDS}")
-        self.state_size = wiring.units
+        self.state_size = neurons.units
 
     def forward(
         self, x: torch.Tensor, dt: torch.Tensor, state: State = None

@@ -36,6 +36,14 @@ from ltc_control.training.config import resolve
             {"models": [{"name": "m", "kind": "lstm", "barriernet": True, "output": "x.npz"}]},
             "models[0].barriernet",
         ),
+        (
+            {"models": [{"name": "m", "kind": "cfc", "wiring": "random", "output": "x.npz"}]},
+            "models[0].wiring",
+        ),
+        (
+            {"models": [{"name": "m", "kind": "ltc", "wiring": "full", "output": "x.npz"}]},
+            "models[0].wiring",
+        ),
         ({"data": {"curation": [1]}}, "data.curation"),
         ({"training": {"threads": True}}, "training.threads"),
     ],
@@ -54,6 +62,9 @@ def test_shipped_configs_are_valid():
         assert config.robot == robot
         assert {m.kind for m in config.models} >= {"cfc", "ltc", "lstm"}
         assert all(m.units == 19 for m in config.models if m.kind in ("cfc", "ltc"))
+        # Issue #4: every shipped model trains in at most 15 min; the expert rollouts shared by
+        # the models of a config take ~2 min on top of a model's budget.
+        assert all(config.options_for(m).time_budget_s <= 13 * 60 for m in config.models)
 
 
 def test_missing_config_file_is_a_clean_cli_error(tmp_path, capsys):

@@ -33,6 +33,7 @@ def _normalizer(rng) -> Normalizer:
     [
         ("cfc", {"units": 8}),
         ("cfc", {"units": 8, "mixed_memory": True}),
+        ("cfc", {"units": 8, "wiring": "full"}),
         ("ltc", {"units": 8, "ode_unfolds": 3}),
         ("lstm", {"units": 5}),
         ("mlp", {"hidden": 6, "layers": 2}),
@@ -129,3 +130,15 @@ def test_barriernet_model_trains_and_exports(tmp_path, tiny_config):
     assert policy.output_names[:2] == ["effort_over_gravity/joint1", "effort_over_gravity/joint2"]
     assert "cbf_gain/joint_velocity.gain_1" in policy.output_names[2:]
     assert np.isfinite(result.report["final_validation_loss"])
+
+
+def test_full_wiring_reads_out_every_neuron_and_ncp_has_a_command_bottleneck():
+    """Why `wiring: full` exists: AutoNCP's 19 neurons for 7 joints leave 4 command neurons
+    between the inputs and the 7 motor neurons; the full wiring is one layer read out whole."""
+    ncp = build_model("cfc", 17, 7, units=19)
+    full = build_model("cfc", 17, 7, units=19, wiring="full")
+    assert ncp.module.rnn_cell.layer_sizes == [8, 4, 7]
+    assert full.module.rnn_cell.layer_sizes == [19]
+    assert full.module.fc.in_features == 19 and full.module.fc.out_features == 7
+    with pytest.raises(ValueError, match="full: cfc"):
+        build_model("ltc", 17, 7, units=19, wiring="full")
