@@ -74,6 +74,14 @@ class PolicyController:
         self.clock.reset()
         self.steps = 0
 
+    def skips(self, stamp: float) -> bool:
+        """True (and counted as skipped) if a joint state with this stamp would only be skipped
+        by the decimation: the caller may then leave the message unparsed."""
+        if self.target is None or self._due(stamp):
+            return False
+        self.skipped += 1
+        return True
+
     def _due(self, stamp: float) -> bool:
         """A step is due once min_period has passed since the last step's stamp.
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PointStamped
 from rclpy.node import Node
+from rclpy.serialization import deserialize_message
 from sensor_msgs.msg import JointState
 from std_srvs.srv import Trigger
 
@@ -26,7 +27,7 @@ from ltc_control.control.policy_controller import PolicyController, PolicyStep
 from ltc_control.control.stamps import StampClock
 from ltc_control.msg import PolicyState
 from ltc_control.nodes.diagnostics import OK, WARN, diagnostic_array
-from ltc_control.nodes.fields import as_float64_array, to_seconds
+from ltc_control.nodes.fields import as_float64_array, header_stamp, to_seconds
 from ltc_control.nodes.parameters import (
     ParameterSpec,
     declare_parameters,
@@ -99,7 +100,10 @@ class PolicyNode(Node):
             command_names=list(self.controller.joint_names),
         )
         self.state_pub = self.create_publisher(PolicyState, "policy_state", 10)
-        self.create_subscription(JointState, "joint_states", self._on_joint_state, 10)
+        # Raw: a 1 kHz stream is decimated to the policy's rate from the header stamp alone,
+        # without deserialising the messages it skips (in one process with the torque loop,
+        # this callback runs between the filter's answer and its delivery to the robot).
+        self.create_subscription(JointState, "joint_states", self._on_raw_joint_state, 10, raw=True)
         self.create_subscription(PointStamped, "target", self._on_target, TARGET_QOS)
         self.create_service(Trigger, "~/reset", self._on_reset)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
@@ -110,6 +114,12 @@ class PolicyNode(Node):
     def _on_target(self, msg: PointStamped) -> None:
         if not self.controller.set_target([msg.point.x, msg.point.y, msg.point.z]):
             self.get_logger().warning("non-finite target refused", throttle_duration_sec=1.0)
+
+    def _on_raw_joint_state(self, serialized: bytes) -> None:
+        stamp = header_stamp(serialized)
+        if stamp is not None and self.controller.skips(stamp):
+            return
+        self._on_joint_state(deserialize_message(serialized, JointState))
 
     def _on_joint_state(self, msg: JointState) -> None:
         with self.timer:

@@ -82,13 +82,16 @@ def test_in_one_process_the_filter_answers_a_joint_state_before_the_policy_steps
 ) -> None:
     """The policy's step (every 10th state) must not delay the 1 kHz loop's answer: with the
     filter listed before the policy, its subscription is served first (bench/e2e.py)."""
+    from ltc_control.nodes.fields import header_stamp, to_seconds
+
     nodes, executor = bring_up(ros_context, untrained_panda_policy)
     safety, policy, sim = nodes["safety_filter"], nodes["policy"], nodes["sim"]
     order: list[tuple[str, float]] = []
 
     def recorded(name: str, callback):
-        def wrapper(msg):
-            order.append((name, msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9))
+        def wrapper(msg):  # the policy subscribes raw (serialised bytes)
+            raw = isinstance(msg, bytes)
+            order.append((name, header_stamp(msg) if raw else to_seconds(msg.header.stamp)))
             return callback(msg)
 
         return wrapper
