@@ -14,8 +14,7 @@ from pathlib import Path
 
 from ltc_control.resources import shipped_policy
 
-TORQUE_PERIOD = 0.001  # s, as in config/<robot>.yaml (sim publish rate, filter rate)
-POLICY_PERIOD = 0.01  # s, the policy's rate
+POLICY_PERIOD = 0.01  # s, the policy's rate (config/<robot>.yaml)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,14 +68,15 @@ def expert_reference(
     from ltc_control.sim.expert import OperationalSpaceExpert
 
     sim, expert = ArmSimulator(robot), OperationalSpaceExpert(PinocchioDynamics(robot))
+    period = safety_filter.config.control_period  # the torque loop's, as the filter node runs
     errors, nominal = [], None
-    for step in range(round(duration / TORQUE_PERIOD)):
+    for step in range(round(duration / period)):
         state = sim.measure()
         target = targets.at(state.time)
-        if step % round(POLICY_PERIOD / TORQUE_PERIOD) == 0:
+        if step % round(POLICY_PERIOD / period) == 0:
             nominal = expert.torque(state.q, state.v, target)
         sim.apply(safety_filter.filter(state.q, state.v, nominal).command)
-        sim.advance(TORQUE_PERIOD)
+        sim.advance(period)
         errors.append(np.linalg.norm(state.ee_position - target))
     return float(np.sqrt(np.mean(np.square(errors))))
 

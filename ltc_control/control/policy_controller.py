@@ -111,8 +111,7 @@ class PolicyController:
         if self.target is None:
             self.rejections["no_target_yet"] += 1
             return None
-        if not self._due(stamp):  # decimated before parsing: most messages of a fast stream
-            self.skipped += 1
+        if self.skips(stamp):  # decimated before parsing: most messages of a fast stream
             return None
         try:
             q = self._match(names, position)

@@ -124,6 +124,7 @@ class SafetyFilterNode(LifecycleNode):
         self.last_status.joint_names = list(self.robot.joint_names)
         self.last_status.constraint_names = list(names)
         self._no_margins, self._no_slack = np.full(len(names), np.nan), np.zeros(len(names))
+        self._no_nominal = np.full(self.robot.dof, np.nan)  # braking: no nominal command used
         self.command_pub = self.create_lifecycle_publisher(Float64MultiArray, "commands", 10)
         self.status_pub = self.create_lifecycle_publisher(SafetyStatus, "safety_status", 10)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
@@ -231,8 +232,9 @@ class SafetyFilterNode(LifecycleNode):
             return
         command = self.filter.braking_command(self.q, self.v)
         self._send(command)
-        no_nominal = np.full(len(command), np.nan)
-        self._publish_status(mode, reason, no_nominal, command, self._no_margins, self._no_slack)
+        self._publish_status(
+            mode, reason, self._no_nominal, command, self._no_margins, self._no_slack
+        )
 
     def _send(self, command: np.ndarray) -> None:
         self._command_msg.data = as_float64_array(command)

@@ -7,8 +7,8 @@ Promises (tested in test/safety):
 - mode "fallback": the input was not finite, or absurd (|q|, |v| >= 1e150; a nominal command
   beyond 1000 x the effort limits), the QP was infeasible, the model was singular, or the
   solver failed or returned an unchecked answer. The command is then `braking_command(q, v)` =
-  gravity compensation minus damping * v, clipped to the torque box (with a non-finite q, the gravity
-  torque of the last valid q; with a non-finite v, no damping). `reason` says why, and the event is
+  gravity compensation minus damping * v, clipped to the torque box (with a non-finite q, the
+  gravity torque of the last valid q; with a non-finite v, no damping). `reason` says why, and the event is
   counted in `counters` — never silent.
 - Wrong shapes raise SafetyInputError (a programming error, not a runtime event).
 Units: q rad, v rad/s, u N·m. The QP is documented in ltc_control.safety.qp, the constraints and
@@ -178,9 +178,7 @@ class SafetyFilter:
         )
         # What a result's diagnostics need, as configured now (tighten() builds new objects, so
         # a result stays consistent with its own step).
-        self._view = _ConfiguredView(
-            self.torque_box, self.constraints, self.layout, self.robot.dof, self.layout.group_rows
-        )
+        self._view = _ConfiguredView(self.torque_box, self.constraints, self.layout, self.robot.dof)
         self.solver.reset()
 
     def tighten(self, **changes) -> None:
@@ -240,7 +238,6 @@ class SafetyFilter:
             self._counters["invalid_input"] += 1
             reason = f"invalid_input: {_invalid_reason(q, v, u_nominal, self._nominal_bound)}"
             return self._fallback(q, v, None, reason, start)
-        assembly = self.assembly
         if not assembly.assemble(self.model.terms(q, v), q, v, u_nominal):
             self._counters["solver_failure"] += 1
             reason = "solver_failure: singular contact-force model at this state"
@@ -316,7 +313,6 @@ class _ConfiguredView:
     constraints: list[Constraint]
     layout: RowLayout
     dof: int
-    group_rows: tuple[slice, ...]  # each constraint's rows in the stacked arrays
 
     def diagnose(self, record: StepRecord | None, u: np.ndarray, solution) -> Diagnostics:
         """Active set, margins (each group's own: smallest h for barriers), slack and condition
@@ -330,7 +326,7 @@ class _ConfiguredView:
         starts = self.layout.starts
         margins = [box] + [
             c.margin(record.h[rows], residual[rows])
-            for c, rows in zip(self.constraints, self.group_rows, strict=True)
+            for c, rows in zip(self.constraints, self.layout.group_rows, strict=True)
         ]
         condition = np.concatenate(([box], np.minimum.reduceat(residual, starts)))
         slack = np.zeros(n)

@@ -30,6 +30,7 @@ lower p99 along trajectories, so it is on by default (config warm_start).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import daqp
 import numpy as np
@@ -119,7 +120,7 @@ class RowLayout:
             ),
         )
 
-    @property
+    @cached_property
     def group_rows(self) -> tuple[slice, ...]:
         """Each group's rows in the stacked arrays."""
         ends = [*self.starts[1:], len(self.row_group)]
