@@ -207,6 +207,9 @@ def test_policy_killed_mid_run_brakes_then_recovers_on_restart(
         assert loop.spin_until(lambda: loop.tick(timeout=0.05) and loop.mode() == FILTERED, 60.0)
         for _ in range(20):
             loop.tick()
+        # On a loaded machine the policy process can miss a command deadline in those ticks and
+        # the filter brakes; start the kill from a filtering state so exactly one trip follows.
+        assert loop.spin_until(lambda: loop.tick(timeout=0.05) and loop.mode() == FILTERED, 60.0)
         policy.send_signal(signal.SIGKILL)
         policy.wait(timeout=10)
         first = len(loop.probe.statuses)
