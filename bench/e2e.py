@@ -3,11 +3,14 @@
 sim (real-time, wall-timer paced) --/joint_states--> safety filter --/effort_controller/commands-->
 sim, every cycle; the policy steps on the same joint states at its trained 100 Hz and feeds the
 filter's held nominal command, so its compute lands in the same executor every 10th (1 kHz) or 5th
-(500 Hz) cycle. Latency: wall time from publishing a joint state to the first safe command
-arriving back at the simulator; a joint state unanswered before the next one is dropped. Nodes on one EventsExecutor (the shared notes' fastest configuration), garbage
-collector frozen after set-up. At 500 Hz and 1 kHz, ~8 s each after 1 s of warm-up, in two
-clock configurations: wall-clock stamps without /clock (as on a real robot; the primary keys) and
-sim time through /clock at the loop rate (keys ending in _simtime).
+(500 Hz) cycle. Latency: wall time from publishing a joint state to the command answering it
+arriving back at the simulator (the filter answers each joint state once, in order:
+`CommandLatency`), over every joint state. `dropped`: joint states never answered; `late`:
+answered only after the next joint state went out (the sim stepped once more on the previous
+command: a missed cycle). Nodes on one EventsExecutor (the shared notes' fastest
+configuration), garbage collector frozen after set-up. At 500 Hz and 1 kHz, ~8 s each after 1 s
+of warm-up, in two clock configurations: wall-clock stamps without /clock (as on a real robot;
+the primary keys) and sim time through /clock at the loop rate (keys ending in _simtime).
 Last stdout line: one JSON object.
 """
 
@@ -79,16 +82,20 @@ def measure(rate_hz: float, model: Path, workdir: Path, wall_clock: bool) -> dic
     gc.freeze()
     gc.disable()
     spin_for(executor, MEASURE_S)
+    sim.finished = True  # no more joint states; the answers in flight still arrive
+    steps = round((sim.sim.time - published_before) * rate_hz)
+    spin_for(executor, 0.1)
     gc.enable()
     latency_ms = sim.latency.samples_s.values() * 1e3
-    steps = round((sim.sim.time - published_before) * rate_hz)
     result = {
         "rate_hz": rate_hz,
         "p50_ms": float(np.percentile(latency_ms, 50)),
         "p99_ms": float(np.percentile(latency_ms, 99)),
         "max_ms": float(latency_ms.max()),
+        "published": steps,  # one joint state per step
         "answered": int(latency_ms.size),
-        "dropped": int(sim.latency.dropped),
+        "late": int(sim.latency.late),
+        "dropped": int(sim.latency.dropped + sim.latency.unanswered),
         "achieved_hz": steps / MEASURE_S,
     }
     for node in nodes:
@@ -122,17 +129,18 @@ def main() -> None:
     print(f"policy: {which} ({model.name}); one process, EventsExecutor, gc frozen")
     print(
         f"{'clock':>6} {'rate':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-        f"{'answered':>9} {'dropped':>8} {'achieved Hz':>12}"
+        f"{'published':>9} {'answered':>9} {'late':>6} {'dropped':>8} {'achieved Hz':>12}"
     )
     for (clock, _), r in rows.items():
         print(
             f"{clock:>6} {r['rate_hz']:6.0f} {r['p50_ms']:8.3f} {r['p99_ms']:8.3f} {r['max_ms']:8.2f} "
-            f"{r['answered']:9d} {r['dropped']:8d} {r['achieved_hz']:12.1f}"
+            f"{r['published']:9d} {r['answered']:9d} {r['late']:6d} {r['dropped']:8d} "
+            f"{r['achieved_hz']:12.1f}"
         )
     summary = {"policy": which}
     for (clock, rate), r in rows.items():
         suffix = ("_1khz" if rate == 1000 else "_500hz") + ("_simtime" if clock == "sim" else "")
-        for key in ("p50_ms", "p99_ms", "dropped", "achieved_hz"):
+        for key in ("p50_ms", "p99_ms", "max_ms", "dropped", "late", "achieved_hz"):
             summary[key + suffix] = r[key]
     print(json.dumps(summary))
 

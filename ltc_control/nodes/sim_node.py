@@ -16,6 +16,7 @@ command is held.
 from __future__ import annotations
 
 import time
+from collections import deque
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
@@ -66,35 +67,52 @@ PARAMETERS = (
 
 
 class CommandLatency:
-    """Wall time from publishing a joint state to the first command arriving after it.
+    """Wall time from publishing a joint state to the command that answers it.
 
-    ros2_control commands carry no stamp, so a command answers the latest joint state; a joint
-    state with no command before the next one is counted as dropped.
+    ros2_control commands carry no stamp, but the filter answers every joint state it accepts
+    once and in order, so a command answers the oldest joint state still unanswered. An answer
+    that arrives after the next state went out is `late`: the sim stepped once more on the
+    previous command (a missed cycle). A state with `ANSWER_WINDOW` newer states published and
+    still no answer is `dropped`. A command with nothing pending (a watchdog's braking command)
+    answers nothing. Should a state ever be lost on the way, the answers after it pair with a
+    state one period too early: latencies then read high, never low.
     """
+
+    ANSWER_WINDOW = 50
 
     def __init__(self) -> None:
         # Bounded: a sim may run for days at 1 kHz; benchmarks read well under this many.
         self.samples_s = RecentSamples(LATENCY_WINDOW)
         self.recent_s = RecentSamples(1000)  # what /diagnostics summarises
+        self.late = 0
         self.dropped = 0
-        self._published: float | None = None
+        self._pending: deque[float] = deque()
 
     def state_published(self, now: float) -> None:
-        if self._published is not None:
+        if len(self._pending) == self.ANSWER_WINDOW:
+            self._pending.popleft()
             self.dropped += 1
-        self._published = now
+        self._pending.append(now)
 
     def command_arrived(self, now: float) -> None:
-        if self._published is not None:
-            self.samples_s.append(now - self._published)
-            self.recent_s.append(now - self._published)
-            self._published = None
+        if not self._pending:
+            return
+        latency = now - self._pending.popleft()
+        self.samples_s.append(latency)
+        self.recent_s.append(latency)
+        if self._pending:
+            self.late += 1
+
+    @property
+    def unanswered(self) -> int:
+        """States published and not answered yet (in flight, or on their way to `dropped`)."""
+        return len(self._pending)
 
     def reset(self) -> None:
         self.samples_s.clear()
         self.recent_s.clear()
-        self.dropped = 0
-        self._published = None
+        self.late = self.dropped = 0
+        self._pending.clear()
 
 
 class SimNode(Node):
@@ -183,7 +201,8 @@ class SimNode(Node):
             "sim_time_s": round(self.sim.time, 3),
             "rejected_commands": self.rejected_commands,
             "missed_commands": self.missed_commands,
-            "unanswered_states": self.latency.dropped,
+            "late_answers": self.latency.late,
+            "dropped_states": self.latency.dropped,
             "command_latency_p50_ms": round(latency.percentiles((50,))[0] * 1e3, 3)
             if len(latency)
             else "",

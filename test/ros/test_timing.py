@@ -29,13 +29,27 @@ def test_compute_timer_counts_overruns_of_the_period() -> None:
     assert timer.recent_us.percentiles((50,))[0] > 0.0
 
 
-def test_command_latency_pairs_each_state_with_the_first_command() -> None:
+def test_command_latency_pairs_each_command_with_the_oldest_unanswered_state() -> None:
     latency = CommandLatency()
     latency.state_published(1.0)
     latency.command_arrived(1.0004)
-    latency.command_arrived(1.0006)  # a second command answers nothing new
+    latency.command_arrived(1.0006)  # nothing pending (a braking command): answers nothing
     latency.state_published(2.0)
-    latency.state_published(3.0)  # the state at 2.0 got no answer: dropped
-    latency.command_arrived(3.0002)
-    np.testing.assert_allclose(latency.samples_s.values(), [0.0004, 0.0002], atol=1e-12)
-    assert latency.dropped == 1 and len(latency.recent_s) == 2
+    latency.state_published(3.0)  # the state at 2.0 is still unanswered
+    latency.command_arrived(3.0002)  # answers 2.0, after 3.0 went out: late
+    assert latency.unanswered == 1
+    latency.command_arrived(3.0005)  # answers 3.0 on time
+    np.testing.assert_allclose(latency.samples_s.values(), [0.0004, 1.0002, 0.0005], atol=1e-12)
+    assert (latency.late, latency.dropped, latency.unanswered) == (1, 0, 0)
+    assert len(latency.recent_s) == 3
+
+
+def test_command_latency_drops_a_state_left_unanswered_for_the_whole_window() -> None:
+    latency = CommandLatency()
+    for k in range(CommandLatency.ANSWER_WINDOW + 2):
+        latency.state_published(float(k))
+    assert latency.dropped == 2 and latency.unanswered == CommandLatency.ANSWER_WINDOW
+    latency.command_arrived(100.0)  # pairs with the oldest state still in the window
+    np.testing.assert_allclose(latency.samples_s.values(), [98.0])
+    latency.reset()
+    assert (latency.late, latency.dropped, latency.unanswered, len(latency.samples_s)) == (0, 0, 0, 0)
