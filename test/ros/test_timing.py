@@ -52,4 +52,4 @@ def test_command_latency_drops_a_state_left_unanswered_for_the_whole_window() ->
     latency.command_arrived(100.0)  # pairs with the oldest state still in the window
     np.testing.assert_allclose(latency.samples_s.values(), [98.0])
     latency.reset()
-    assert (latency.late, latency.dropped, latency.unanswered, len(latency.samples_s)) == (0, 0, 0, 0)
+    assert latency.late == latency.dropped == latency.unanswered == len(latency.samples_s) == 0
