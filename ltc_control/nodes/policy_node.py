@@ -33,7 +33,7 @@ from ltc_control.nodes.parameters import (
     declare_parameters,
     warn_unknown_parameters,
 )
-from ltc_control.nodes.spin import run_nodes
+from ltc_control.nodes.spin import AfterQueuedEvents, run_nodes
 from ltc_control.nodes.target_node import TARGET_QOS
 from ltc_control.nodes.timing import ComputeTimer
 from ltc_control.resources import shipped_policy
@@ -102,8 +102,10 @@ class PolicyNode(Node):
         self.state_pub = self.create_publisher(PolicyState, "policy_state", 10)
         # Raw: a 1 kHz stream is decimated to the policy's rate from the header stamp alone,
         # without deserialising the messages it skips (in one process with the torque loop,
-        # this callback runs between the filter's answer and its delivery to the robot).
+        # this callback runs between the filter's answer and its delivery to the robot, so the
+        # step itself waits until that answer is out).
         self.create_subscription(JointState, "joint_states", self._on_raw_joint_state, 10, raw=True)
+        self._step_later = AfterQueuedEvents(self)
         self.create_subscription(PointStamped, "target", self._on_target, TARGET_QOS)
         self.create_service(Trigger, "~/reset", self._on_reset)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
@@ -119,7 +121,9 @@ class PolicyNode(Node):
         stamp = header_stamp(serialized)
         if stamp is not None and self.controller.skips(stamp):
             return
-        self._on_joint_state(deserialize_message(serialized, JointState))
+        self._step_later.submit(
+            lambda: self._on_joint_state(deserialize_message(serialized, JointState))
+        )
 
     def _on_joint_state(self, msg: JointState) -> None:
         with self.timer:

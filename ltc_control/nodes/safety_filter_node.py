@@ -48,7 +48,7 @@ from ltc_control.nodes.parameters import (
     declare_parameters,
     warn_unknown_parameters,
 )
-from ltc_control.nodes.spin import run_nodes
+from ltc_control.nodes.spin import AfterQueuedEvents, run_nodes
 from ltc_control.nodes.timing import ComputeTimer
 from ltc_control.robots import load_robot_description
 from ltc_control.safety import FilterResult, SafetyConfig, SafetyFilter, load_safety_config
@@ -103,6 +103,8 @@ class SafetyFilterNode(LifecycleNode):
         self.nominal: np.ndarray | None = None  # held between policy steps (zero-order hold)
         self.nominal_problem = "no nominal command yet"
         self.last_status = SafetyStatus(mode=SafetyStatus.MODE_INACTIVE)
+        self._status_mode = self.last_status.mode  # of the latest status requested
+        self._status_later = AfterQueuedEvents(self)
         self.rejected = 0
         self.filter_errors = 0
         self.cycles = 0
@@ -204,6 +206,7 @@ class SafetyFilterNode(LifecycleNode):
                 self.publish_braking(
                     f"watchdog: {reason}" if reason else self.nominal_problem,
                     mode=SafetyStatus.MODE_WATCHDOG if reason else SafetyStatus.MODE_FALLBACK,
+                    status_later=True,
                 )
                 return
             try:
@@ -211,7 +214,9 @@ class SafetyFilterNode(LifecycleNode):
             except Exception as exc:  # the last line before the motors: brake, never crash
                 self.filter_errors += 1
                 self.get_logger().error(f"filter error: {exc!r}", throttle_duration_sec=1.0)
-                self.publish_braking(f"filter error: {type(exc).__name__}: {exc}")
+                self.publish_braking(
+                    f"filter error: {type(exc).__name__}: {exc}", status_later=True
+                )
                 return
             self._publish(result, self.nominal)
 
@@ -227,13 +232,16 @@ class SafetyFilterNode(LifecycleNode):
         )
 
     # --- output -----------------------------------------------------------------------------
-    def publish_braking(self, reason: str, mode: int = SafetyStatus.MODE_FALLBACK) -> None:
+    def publish_braking(
+        self, reason: str, mode: int = SafetyStatus.MODE_FALLBACK, status_later: bool = False
+    ) -> None:
         if self.filter is None or self.q is None:
             return
         command = self.filter.braking_command(self.q, self.v)
         self._send(command)
-        self._publish_status(
-            mode, reason, self._no_nominal, command, self._no_margins, self._no_slack
+        self._report(
+            (mode, reason, self._no_nominal, command, self._no_margins, self._no_slack),
+            later=status_later,
         )
 
     def _send(self, command: np.ndarray) -> None:
@@ -244,19 +252,24 @@ class SafetyFilterNode(LifecycleNode):
         self._send(result.command)
         self.cycles += 1
         mode = _MODES[result.mode]
-        if mode == self.last_status.mode and self.cycles % self.params["status_every"]:
+        if mode == self._status_mode and self.cycles % self.params["status_every"]:
             return  # the command went out; the status (and its diagnosis) can skip this cycle
-        self._publish_status(
-            mode,
-            result.reason,
-            nominal,
-            result.command,
-            result.margins,
-            result.slack,
-            result.active_constraints,
-        )
+        status = (mode, result.reason, nominal, result.command, result.margins, result.slack)
+        self._report((*status, result.active_constraints), later=True)
         if result.mode != "filtered":
             self.get_logger().warning(f"fallback: {result.reason}", throttle_duration_sec=1.0)
+
+    def _report(self, status: tuple, later: bool) -> None:
+        """Publish a status (`_publish_status` arguments), at once or `later`: in one process a
+        torque-loop cycle's command is delivered to the robot by a callback queued behind this
+        one, and its status waits for that. A status published at once supersedes the one
+        waiting, which then never goes out after it."""
+        self._status_mode = status[0]
+        if later:
+            self._status_later.submit(lambda: self._publish_status(*status))
+        else:
+            self._status_later.cancel()
+            self._publish_status(*status)
 
     def _publish_status(
         self, mode: int, reason: str, nominal, command, margins, slack, active=()

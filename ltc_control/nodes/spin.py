@@ -32,6 +32,52 @@ def fast_timer_callback(callback: Callable[[], None]) -> Callable[[], None]:
     return tick
 
 
+class AfterQueuedEvents:
+    """Runs work once the executor has served the events already queued (`create_task`).
+
+    In one process, a joint state that triggers a slow consumer (the policy's step, the
+    filter's status) has also triggered the filter's answer to the robot, which the executor
+    queued behind that consumer's callback; deferring the slow work lets the answer out first.
+    One slot: work submitted while earlier work still waits replaces it (the freshest joint
+    state, the latest status), so a flood of input never piles up tasks. With no executor (a
+    callback called directly) the work runs at once. The wheels' EventsExecutor crashes the
+    process (SIGSEGV) on an exception inside a task, so an exception of the work is logged,
+    kept, and raised by the next `submit`, on the callback path, where the executor reports it.
+    """
+
+    def __init__(self, node: object) -> None:
+        self._node = node
+        self._work: Callable[[], None] | None = None
+        self._error: Exception | None = None
+
+    def submit(self, work: Callable[[], None]) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        executor = self._node.executor
+        if executor is None:
+            work()
+            return
+        waiting = self._work is not None
+        self._work = work
+        if not waiting:
+            executor.create_task(self._run)
+
+    def cancel(self) -> None:
+        """Drop the waiting work, if any."""
+        self._work = None
+
+    def _run(self) -> None:
+        work, self._work = self._work, None
+        if work is None:
+            return
+        try:
+            work()
+        except Exception as exc:  # kept, and raised by the next submit()
+            self._node.get_logger().error(f"deferred work failed: {exc!r}")
+            self._error = exc
+
+
 def spin_until_shutdown(
     executor: object, context: object, should_stop: Callable[[], bool] = lambda: False
 ) -> None:

@@ -322,3 +322,27 @@ def test_bad_targets_are_refused_by_the_policy(loop: Loop) -> None:
     loop.probe.publish_target()
     assert_safe_and_recovers(loop)
     assert loop.probe.policy_states[-1].rejected_messages >= rejected + 1 + 5
+
+
+# --- status order ---------------------------------------------------------------------------
+
+
+def test_a_status_superseded_while_it_waits_is_never_published(loop: Loop) -> None:
+    """A cycle's status waits until its command is delivered; a braking status published in
+    the meantime supersedes it, so the filtering status cannot arrive after the braking one."""
+    published: list[int] = []
+    publish_status = loop.safety._publish_status
+
+    def recorded(*status) -> None:
+        published.append(status[0])
+        publish_status(*status)
+
+    loop.safety._publish_status = recorded
+    loop.safety._control_step(loop.safety._now())  # filtered; its status is queued
+    assert published == []
+    loop.safety.publish_braking("operator stop")  # at once
+    assert published == [FALLBACK]
+    loop.spin_for(0.1)
+    assert published == [FALLBACK]
+    assert loop.spin_until(lambda: loop.last_status().reason == "operator stop", 5.0)
+    assert_safe_and_recovers(loop)

@@ -77,33 +77,55 @@ def test_data_flows_end_to_end_on_sim_time(
         node.destroy_node()
 
 
-def test_in_one_process_the_filter_answers_a_joint_state_before_the_policy_steps(
+def test_in_one_process_the_robot_gets_its_command_before_the_policy_steps_or_status_goes(
     ros_context, untrained_panda_policy: Path, spin_until
 ) -> None:
-    """The policy's step (every 10th state) must not delay the 1 kHz loop's answer: with the
-    filter listed before the policy, its subscription is served first (bench/e2e.py)."""
+    """The policy's step (every 10th state) and the filter's status must not delay the 1 kHz
+    loop's answer: the filter's subscription is served first (listed before the policy), and
+    the step and the status wait until the command is delivered (bench/e2e.py)."""
     from ltc_control.nodes.fields import header_stamp, to_seconds
 
     nodes, executor = bring_up(ros_context, untrained_panda_policy)
     safety, policy, sim = nodes["safety_filter"], nodes["policy"], nodes["sim"]
     order: list[tuple[str, float]] = []
 
-    def recorded(name: str, callback):
-        def wrapper(msg):  # the policy subscribes raw (serialised bytes)
-            raw = isinstance(msg, bytes)
-            order.append((name, header_stamp(msg) if raw else to_seconds(msg.header.stamp)))
-            return callback(msg)
+    def recorded(name: str, callback, stamp_of):
+        def wrapper(*args):
+            order.append((name, stamp_of(*args)))
+            return callback(*args)
 
         return wrapper
 
+    def stamp_of_message(msg) -> float:  # the policy subscribes raw (serialised bytes)
+        return header_stamp(msg) if isinstance(msg, bytes) else to_seconds(msg.header.stamp)
+
+    def last_state_stamp(*_) -> float:
+        return to_seconds(sim._joint_msg.header.stamp)
+
+    def filtered_stamp(*_) -> float:
+        return next(stamp for name, stamp in reversed(order) if name == "filter")
+
     for node, name in ((safety, "filter"), (policy, "policy")):
         subscription = next(s for s in node.subscriptions if s.topic_name == "/joint_states")
-        subscription.callback = recorded(name, subscription.callback)
+        subscription.callback = recorded(name, subscription.callback, stamp_of_message)
+    commands = next(s for s in sim.subscriptions if s.topic_name.endswith("/commands"))
+    commands.callback = recorded("command", commands.callback, last_state_stamp)
+    policy._on_joint_state = recorded("step", policy._on_joint_state, stamp_of_message)
+    safety._publish_status = recorded("status", safety._publish_status, filtered_stamp)
     assert spin_until(executor, lambda: sim.sim.time >= 0.3 and policy.controller.steps > 5, 30.0)
     first_seen: dict[float, str] = {}
     for name, stamp in order:
-        first_seen.setdefault(stamp, name)
+        if name in ("filter", "policy"):  # the two subscribers of each joint state
+            first_seen.setdefault(stamp, name)
     assert len(first_seen) >= 250 and set(first_seen.values()) == {"filter"}
+    position = {event: k for k, event in enumerate(order)}
+    steps = [stamp for name, stamp in order if name == "step"]
+    statuses = [stamp for name, stamp in order if name == "status"]
+    assert len(steps) > 5 and statuses
+    for stamp in steps + statuses:
+        assert ("command", stamp) in position, f"no command answered the state at {stamp}"
+    assert all(position[("command", t)] < position[("step", t)] for t in steps)
+    assert all(position[("command", t)] < position[("status", t)] for t in statuses)
     for node in nodes.values():
         node.destroy_node()
 

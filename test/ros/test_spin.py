@@ -1,0 +1,101 @@
+"""Deferred work on the executor (AfterQueuedEvents): order, errors, no executor."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def node_and_executor(ros_context):
+    import rclpy
+
+    from ltc_control.nodes.spin import make_executor
+
+    node = rclpy.create_node("deferring", context=ros_context)
+    executor = make_executor(ros_context)
+    executor.add_node(node)
+    yield node, executor
+    node.destroy_node()
+
+
+def test_deferred_work_runs_after_the_events_already_queued(node_and_executor, spin_until) -> None:
+    from std_msgs.msg import Empty
+
+    from ltc_control.nodes.spin import AfterQueuedEvents
+
+    node, executor = node_and_executor
+    order: list[str] = []
+    later = AfterQueuedEvents(node)
+    answer = node.create_publisher(Empty, "answer", 10)
+    trigger = node.create_publisher(Empty, "trigger", 10)
+
+    def first(_: Empty) -> None:  # like the filter: answers the trigger at once
+        order.append("first")
+        answer.publish(Empty())
+
+    def second(_: Empty) -> None:  # like the policy: its work waits for the answer
+        order.append("second")
+        later.submit(lambda: order.append("deferred work"))
+
+    node.create_subscription(Empty, "trigger", first, 10)
+    node.create_subscription(Empty, "trigger", second, 10)
+    node.create_subscription(Empty, "answer", lambda _: order.append("answer"), 10)
+    assert spin_until(executor, lambda: trigger.get_subscription_count() == 2, 5.0)
+    trigger.publish(Empty())
+    assert spin_until(executor, lambda: len(order) == 4, 5.0)
+    assert order == ["first", "second", "answer", "deferred work"]
+
+
+def test_an_error_in_deferred_work_is_raised_by_the_next_submit(
+    node_and_executor, spin_until
+) -> None:
+    """The wheels' EventsExecutor segfaults on an exception inside a task: it must not get one."""
+    from ltc_control.nodes.spin import AfterQueuedEvents
+
+    node, executor = node_and_executor
+    later = AfterQueuedEvents(node)
+    ran: list[str] = []
+
+    def broken() -> None:
+        ran.append("broken")
+        raise ValueError("step failed")
+
+    later.submit(broken)
+    assert spin_until(executor, lambda: ran == ["broken"], 5.0)
+    executor.spin_once(timeout_sec=0.01)  # the process is still alive and spinning
+    with pytest.raises(ValueError, match="step failed"):
+        later.submit(lambda: ran.append("next"))
+    later.submit(lambda: ran.append("after"))  # raised once, then work runs again
+    assert spin_until(executor, lambda: ran[-1] == "after", 5.0)
+    assert "next" not in ran
+
+
+def test_without_an_executor_work_runs_at_once(ros_context) -> None:
+    import rclpy
+
+    from ltc_control.nodes.spin import AfterQueuedEvents
+
+    node = rclpy.create_node("alone", context=ros_context)
+    ran: list[int] = []
+    AfterQueuedEvents(node).submit(lambda: ran.append(1))
+    assert ran == [1]
+    node.destroy_node()
+
+
+def test_waiting_work_is_replaced_by_newer_work_or_cancelled(node_and_executor, spin_until) -> None:
+    """One slot: a flood of input cannot pile up tasks; the freshest work runs."""
+    from ltc_control.nodes.spin import AfterQueuedEvents
+
+    node, executor = node_and_executor
+    later = AfterQueuedEvents(node)
+    ran: list[int] = []
+    for k in range(1000):
+        later.submit(lambda k=k: ran.append(k))
+    assert spin_until(executor, lambda: ran == [999], 5.0)
+    later.submit(lambda: ran.append(-1))
+    later.cancel()
+    for _ in range(5):
+        executor.spin_once(timeout_sec=0.01)
+    assert ran == [999]
+    later.submit(lambda: ran.append(1000))  # a new task after a cancelled one
+    assert spin_until(executor, lambda: ran == [999, 1000], 5.0)
