@@ -17,6 +17,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="launch file (name in the package's launch/ folder, or a path)",
     )
     parser.add_argument("arguments", nargs="*", help="launch arguments, name:=value")
+    parser.add_argument(
+        "--busy-poll",
+        action="store_true",
+        help="spin without ever blocking: fewer missed cycles at 1 kHz, one CPU core at 100 %%",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
             )
         return bringup.nodes
 
-    return serve(build)
+    return serve(build, busy_poll=args.busy_poll)
 
 
 def _argument(text: str) -> tuple[str, str]:

@@ -79,11 +79,20 @@ class AfterQueuedEvents:
 
 
 def spin_until_shutdown(
-    executor: object, context: object, should_stop: Callable[[], bool] = lambda: False
+    executor: object,
+    context: object,
+    should_stop: Callable[[], bool] = lambda: False,
+    busy_poll: bool = False,
 ) -> None:
-    """Spin until the context shuts down (SIGINT/SIGTERM) or should_stop() is true."""
+    """Spin until the context shuts down (SIGINT/SIGTERM) or should_stop() is true.
+
+    `busy_poll`: never block waiting for work. A blocked thread's CPU goes idle, and on a VM
+    waking it takes ~0.1-0.5 ms now and then: enough for a 1 kHz loop to miss cycles
+    (bench/e2e.py). Polling keeps the CPU awake at the price of one core at 100 %.
+    """
+    timeout = 0.0 if busy_poll else SPIN_TIMEOUT_S
     while context.ok() and not should_stop():
-        executor.spin_once(timeout_sec=SPIN_TIMEOUT_S)
+        executor.spin_once(timeout_sec=timeout)
 
 
 def run_nodes(factories: Sequence[Callable[..., object]], args: Sequence[str] | None = None) -> int:
@@ -91,8 +100,13 @@ def run_nodes(factories: Sequence[Callable[..., object]], args: Sequence[str] | 
     return serve(lambda context: [factory(context=context) for factory in factories], args)
 
 
-def serve(build: Callable[[object], Sequence[object]], args: Sequence[str] | None = None) -> int:
-    """init, build the nodes, spin, shut down cleanly on SIGINT/SIGTERM.
+def serve(
+    build: Callable[[object], Sequence[object]],
+    args: Sequence[str] | None = None,
+    busy_poll: bool = False,
+) -> int:
+    """init, build the nodes, spin (`busy_poll`: see spin_until_shutdown), shut down cleanly on
+    SIGINT/SIGTERM.
 
     Each node may define `on_exit()` (e.g. the safety filter's final braking command); it is
     called before the node is destroyed, while publishing still works.
@@ -115,7 +129,7 @@ def serve(build: Callable[[object], Sequence[object]], args: Sequence[str] | Non
     for node in nodes:
         executor.add_node(node)
     try:
-        spin_until_shutdown(executor, context, lambda: stop["requested"])
+        spin_until_shutdown(executor, context, lambda: stop["requested"], busy_poll)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:

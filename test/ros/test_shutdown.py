@@ -74,3 +74,33 @@ def test_other_executables_exit_cleanly_on_sigint(executable: str) -> None:
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=10)
     assert process.returncode == 0 and "Traceback" not in stderr, stderr[-2000:]
+
+
+def test_bringup_busy_polling_runs_the_loop_and_exits_cleanly_on_sigint(
+    ros_context, spin_until
+) -> None:
+    """`ltc-control bringup --busy-poll`: never blocks, yet still hears SIGINT between polls."""
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+
+    from ltc_control.msg import SafetyStatus
+
+    process = subprocess.Popen(
+        [str(Path(sys.prefix) / "bin" / "ltc-control"), "bringup", "--busy-poll"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        node = rclpy.create_node("bringup_probe", context=ros_context)
+        statuses: list[SafetyStatus] = []
+        node.create_subscription(SafetyStatus, "safety_status", statuses.append, 100)
+        executor = SingleThreadedExecutor(context=ros_context)
+        executor.add_node(node)
+        assert spin_until(executor, lambda: len(statuses) > 20, 60.0), "no loop running"
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=20)
+        assert process.returncode == 0 and "Traceback" not in stderr, stderr[-2000:]
+        node.destroy_node()
+    finally:
+        process.kill()
