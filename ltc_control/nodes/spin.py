@@ -38,7 +38,9 @@ class AfterQueuedEvents:
     In one process, a joint state that triggers a slow consumer (the policy's step, the
     filter's status) has also triggered the filter's answer to the robot, which the executor
     queued behind that consumer's callback; deferring the slow work lets the answer out first.
-    One slot: work submitted while earlier work still waits replaces it (the freshest joint
+    (For the policy that needs the filter served first: DDS promises no order among a topic's
+    subscribers but serves the first created first in practice, so the launch files list the
+    filter before the policy.) One slot: work submitted while earlier work still waits replaces it (the freshest joint
     state, the latest status), so a flood of input never piles up tasks. With no executor (a
     callback called directly) the work runs at once. The wheels' EventsExecutor crashes the
     process (SIGSEGV) on an exception inside a task, so an exception of the work is logged,

@@ -19,6 +19,8 @@ def node_and_executor(ros_context):
 
 
 def test_deferred_work_runs_after_the_events_already_queued(node_and_executor, spin_until) -> None:
+    """Like the filter's status: its command to the robot is queued first, then the status
+    waits for it (the other order, work run at once, would delay the command)."""
     from std_msgs.msg import Empty
 
     from ltc_control.nodes.spin import AfterQueuedEvents
@@ -29,21 +31,20 @@ def test_deferred_work_runs_after_the_events_already_queued(node_and_executor, s
     answer = node.create_publisher(Empty, "answer", 10)
     trigger = node.create_publisher(Empty, "trigger", 10)
 
-    def first(_: Empty) -> None:  # like the filter: answers the trigger at once
-        order.append("first")
+    def answer_then_defer(_: Empty) -> None:
         answer.publish(Empty())
-
-    def second(_: Empty) -> None:  # like the policy: its work waits for the answer
-        order.append("second")
         later.submit(lambda: order.append("deferred work"))
+        order.append("callback")
 
-    node.create_subscription(Empty, "trigger", first, 10)
-    node.create_subscription(Empty, "trigger", second, 10)
+    node.create_subscription(Empty, "trigger", answer_then_defer, 10)
     node.create_subscription(Empty, "answer", lambda _: order.append("answer"), 10)
-    assert spin_until(executor, lambda: trigger.get_subscription_count() == 2, 5.0)
-    trigger.publish(Empty())
-    assert spin_until(executor, lambda: len(order) == 4, 5.0)
-    assert order == ["first", "second", "answer", "deferred work"]
+    for publisher in (answer, trigger):
+        assert spin_until(executor, lambda p=publisher: p.get_subscription_count() == 1, 5.0)
+    for _ in range(3):
+        trigger.publish(Empty())
+        assert spin_until(executor, lambda: len(order) == 3, 5.0)
+        assert order == ["callback", "answer", "deferred work"]
+        order.clear()
 
 
 def test_an_error_in_deferred_work_is_raised_by_the_next_submit(
