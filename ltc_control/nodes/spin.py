@@ -40,11 +40,12 @@ class AfterQueuedEvents:
     queued behind that consumer's callback; deferring the slow work lets the answer out first.
     (For the policy that needs the filter served first: DDS promises no order among a topic's
     subscribers but serves the first created first in practice, so the launch files list the
-    filter before the policy.) One slot: work submitted while earlier work still waits replaces it (the freshest joint
-    state, the latest status), so a flood of input never piles up tasks. With no executor (a
-    callback called directly) the work runs at once. The wheels' EventsExecutor crashes the
-    process (SIGSEGV) on an exception inside a task, so an exception of the work is logged,
-    kept, and raised by the next `submit`, on the callback path, where the executor reports it.
+    filter before the policy.) One slot: work submitted while earlier work still waits replaces
+    it (the freshest joint state, the latest status), so a flood of input never piles up tasks.
+    With no executor (a callback called directly) the work runs at once. The wheels'
+    EventsExecutor crashes the process (SIGSEGV) on an exception inside a task, so an exception
+    of the work is logged, kept, and raised by the next `submit`, on the callback path, where
+    the executor reports it.
     """
 
     def __init__(self, node: object) -> None:
