@@ -241,7 +241,7 @@ def flood(model: Path) -> list[dict[str, float]]:
     for rate in FLOOD_RATES_HZ:
         loop.spin_for(0.5)
         rss_before = rss_mb()
-        statuses, steps = len(loop.probe.statuses), len(loop.probe.policy_states)
+        commands, steps = len(loop.probe.commands), len(loop.probe.policy_states)
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -266,7 +266,7 @@ def flood(model: Path) -> list[dict[str, float]]:
         row = {
             "requested_hz": rate,
             "achieved_hz": report["rate_hz"],
-            "filter_outputs_hz": (len(loop.probe.statuses) - statuses) / flood_s,
+            "filter_outputs_hz": (len(loop.probe.commands) - commands) / flood_s,
             "policy_steps_hz": (len(loop.probe.policy_states) - steps) / flood_s,
             "rss_growth_mb": growth,
             "answer_after_s": answer_s,
