@@ -105,7 +105,7 @@ class PolicyNode(Node):
         # this callback runs between the filter's answer and its delivery to the robot, so the
         # step itself waits until that answer is out).
         self.create_subscription(JointState, "joint_states", self._on_raw_joint_state, 10, raw=True)
-        self._step_later = AfterQueuedEvents(self)
+        self._step_later = AfterQueuedEvents(self, max_wait_s=period)
         self.create_subscription(PointStamped, "target", self._on_target, TARGET_QOS)
         self.create_service(Trigger, "~/reset", self._on_reset)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)

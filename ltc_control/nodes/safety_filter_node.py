@@ -104,7 +104,9 @@ class SafetyFilterNode(LifecycleNode):
         self.nominal_problem = "no nominal command yet"
         self.last_status = SafetyStatus(mode=SafetyStatus.MODE_INACTIVE)
         self._status_mode = self.last_status.mode  # of the latest status requested
-        self._status_later = AfterQueuedEvents(self)
+        self._status_later = AfterQueuedEvents(
+            self, max_wait_s=self.params["status_every"] / self.params["control_rate_hz"]
+        )
         self.rejected = 0
         self.filter_errors = 0
         self.cycles = 0

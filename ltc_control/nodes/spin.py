@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import signal
+import time
 from collections.abc import Callable, Sequence
 
 SPIN_TIMEOUT_S = 0.1
@@ -42,15 +43,18 @@ class AfterQueuedEvents:
     subscribers but serves the first created first in practice, so the launch files list the
     filter before the policy.) One slot: work submitted while earlier work still waits replaces
     it (the freshest joint state, the latest status), so a flood of input never piles up tasks.
-    With no executor (a callback called directly) the work runs at once. The wheels'
-    EventsExecutor crashes the process (SIGSEGV) on an exception inside a task, so an exception
-    of the work is logged, kept, and raised by the next `submit`, on the callback path, where
-    the executor reports it.
+    The executor runs tasks only when its queue empties, which a flood prevents: once the queued
+    task has waited `max_wait_s`, work runs at once instead. With no executor (a callback
+    called directly) the work runs at once. The wheels' EventsExecutor crashes the process
+    (SIGSEGV) on an exception inside a task, so an exception of the work is logged, kept, and
+    raised by the next `submit`, on the callback path, where the executor reports it.
     """
 
-    def __init__(self, node: object) -> None:
+    def __init__(self, node: object, max_wait_s: float) -> None:
         self._node = node
+        self._max_wait_s = max_wait_s
         self._work: Callable[[], None] | None = None
+        self._queued_at: float | None = None  # when the one task in the executor was created
         self._error: Exception | None = None
 
     def submit(self, work: Callable[[], None]) -> None:
@@ -58,12 +62,16 @@ class AfterQueuedEvents:
             error, self._error = self._error, None
             raise error
         executor = self._node.executor
-        if executor is None:
+        now = time.monotonic()
+        if executor is None or (
+            self._queued_at is not None and now - self._queued_at > self._max_wait_s
+        ):
+            self._work = None  # the starved task, if any, finds nothing to do
             work()
             return
-        waiting = self._work is not None
         self._work = work
-        if not waiting:
+        if self._queued_at is None:
+            self._queued_at = now
             executor.create_task(self._run)
 
     def cancel(self) -> None:
@@ -71,7 +79,7 @@ class AfterQueuedEvents:
         self._work = None
 
     def _run(self) -> None:
-        work, self._work = self._work, None
+        work, self._work, self._queued_at = self._work, None, None
         if work is None:
             return
         try:

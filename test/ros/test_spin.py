@@ -27,7 +27,7 @@ def test_deferred_work_runs_after_the_events_already_queued(node_and_executor, s
 
     node, executor = node_and_executor
     order: list[str] = []
-    later = AfterQueuedEvents(node)
+    later = AfterQueuedEvents(node, max_wait_s=1.0)
     answer = node.create_publisher(Empty, "answer", 10)
     trigger = node.create_publisher(Empty, "trigger", 10)
 
@@ -54,7 +54,7 @@ def test_an_error_in_deferred_work_is_raised_by_the_next_submit(
     from ltc_control.nodes.spin import AfterQueuedEvents
 
     node, executor = node_and_executor
-    later = AfterQueuedEvents(node)
+    later = AfterQueuedEvents(node, max_wait_s=1.0)
     ran: list[str] = []
 
     def broken() -> None:
@@ -78,7 +78,7 @@ def test_without_an_executor_work_runs_at_once(ros_context) -> None:
 
     node = rclpy.create_node("alone", context=ros_context)
     ran: list[int] = []
-    AfterQueuedEvents(node).submit(lambda: ran.append(1))
+    AfterQueuedEvents(node, max_wait_s=1.0).submit(lambda: ran.append(1))
     assert ran == [1]
     node.destroy_node()
 
@@ -88,7 +88,7 @@ def test_waiting_work_is_replaced_by_newer_work_or_cancelled(node_and_executor, 
     from ltc_control.nodes.spin import AfterQueuedEvents
 
     node, executor = node_and_executor
-    later = AfterQueuedEvents(node)
+    later = AfterQueuedEvents(node, max_wait_s=1.0)
     ran: list[int] = []
     for k in range(1000):
         later.submit(lambda k=k: ran.append(k))
@@ -100,3 +100,27 @@ def test_waiting_work_is_replaced_by_newer_work_or_cancelled(node_and_executor, 
     assert ran == [999]
     later.submit(lambda: ran.append(1000))  # a new task after a cancelled one
     assert spin_until(executor, lambda: ran == [999, 1000], 5.0)
+
+
+def test_work_waiting_longer_than_max_wait_runs_at_once(node_and_executor, spin_until) -> None:
+    """A flood keeps the executor's queue from emptying, and tasks run only when it empties:
+    past `max_wait_s` the next submission runs at once instead of waiting forever."""
+    import time
+
+    from ltc_control.nodes.spin import AfterQueuedEvents
+
+    node, executor = node_and_executor
+    later = AfterQueuedEvents(node, max_wait_s=0.05)
+    ran: list[str] = []
+    later.submit(lambda: ran.append("starved"))  # queued; the executor is not spun
+    later.submit(lambda: ran.append("replaced"))  # within max_wait: replaces it
+    assert ran == []
+    time.sleep(0.1)
+    later.submit(lambda: ran.append("at once"))
+    assert ran == ["at once"]
+    for _ in range(5):
+        executor.spin_once(timeout_sec=0.01)  # the starved task finds nothing left to do
+    assert ran == ["at once"]
+    later.submit(lambda: ran.append("deferred again"))  # and deferral resumes
+    assert ran == ["at once"]
+    assert spin_until(executor, lambda: ran == ["at once", "deferred again"], 5.0)
