@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--busy-poll",
         action="store_true",
-        help="spin without ever blocking: fewer missed cycles at 1 kHz, one CPU core at 100 %%",
+        help="poll for work instead of blocking: fewer missed cycles at 1 kHz, more CPU",
     )
 
 

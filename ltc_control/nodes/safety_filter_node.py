@@ -82,6 +82,12 @@ PARAMETERS = (
     ParameterSpec(
         "autostart", True, "configure and activate at start-up (else wait for a lifecycle manager)"
     ),
+    ParameterSpec(
+        "busy_poll",
+        False,
+        "the process polls for work instead of blocking: fewer missed 1 kHz cycles, more CPU",
+        read_only=True,
+    ),
 )
 _MODES = {"filtered": SafetyStatus.MODE_FILTERED, "fallback": SafetyStatus.MODE_FALLBACK}
 
@@ -90,6 +96,7 @@ class SafetyFilterNode(LifecycleNode):
     def __init__(self, **node_kwargs: Any) -> None:
         super().__init__(NODE_NAME, **node_kwargs)
         self.params = declare_parameters(self, PARAMETERS)
+        self.busy_poll = self.params["busy_poll"]  # serve() spins the process accordingly
         self.robot = load_robot_description(self.params["robot"])
         # Name lookups cached per stream (the state and the nominal command may order differently).
         self._match_state = JointMatcher(self.robot.joint_names)

@@ -97,9 +97,10 @@ def spin_until_shutdown(
 ) -> None:
     """Spin until the context shuts down (SIGINT/SIGTERM) or should_stop() is true.
 
-    `busy_poll`: never block waiting for work. A blocked thread's CPU goes idle, and on a VM
-    waking it takes ~0.1-0.5 ms now and then: enough for a 1 kHz loop to miss cycles
-    (bench/e2e.py). Polling keeps the CPU awake at the price of one core at 100 %.
+    `busy_poll`: poll for work (spin_once with a zero timeout) instead of blocking on it. A
+    blocked thread's CPU goes idle, and on a VM waking it takes ~0.1-0.5 ms now and then: enough
+    for a 1 kHz loop to miss cycles (bench/e2e.py). Polling keeps the CPU awake; idle, it costs
+    about a third of a core here (the wheels' zero-timeout spin still yields ~60 µs per poll).
     """
     timeout = 0.0 if busy_poll else SPIN_TIMEOUT_S
     while context.ok() and not should_stop():
@@ -120,7 +121,8 @@ def serve(
     SIGINT/SIGTERM.
 
     Each node may define `on_exit()` (e.g. the safety filter's final braking command); it is
-    called before the node is destroyed, while publishing still works.
+    called before the node is destroyed, while publishing still works. A node whose
+    `busy_poll` attribute is true (the safety filter's parameter) makes the process busy-poll.
     """
     import rclpy
     from rclpy.executors import ExternalShutdownException
@@ -136,6 +138,7 @@ def serve(
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     nodes = build(context)
+    busy_poll = busy_poll or any(getattr(node, "busy_poll", False) for node in nodes)
     executor = make_executor(context)
     for node in nodes:
         executor.add_node(node)

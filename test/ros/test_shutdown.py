@@ -104,3 +104,31 @@ def test_bringup_busy_polling_runs_the_loop_and_exits_cleanly_on_sigint(
         node.destroy_node()
     finally:
         process.kill()
+
+
+def _cpu_seconds(pid: int) -> float:
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def test_the_filters_busy_poll_parameter_makes_its_process_poll() -> None:
+    """robot.launch.xml busy_poll:=true: with no input at all, a polling filter process keeps
+    its CPU awake (~1/3 of a core here) while a blocking one idles; both exit cleanly on SIGINT."""
+    processes = {
+        poll: start("safety_filter_node", "-p", f"busy_poll:={poll}") for poll in (True, False)
+    }
+    try:
+        time.sleep(4.0)  # imported, configured and spinning
+        before = {poll: _cpu_seconds(p.pid) for poll, p in processes.items()}
+        time.sleep(2.0)
+        used = {poll: _cpu_seconds(p.pid) - before[poll] for poll, p in processes.items()}
+        assert used[True] > max(0.2, 3 * used[False]), used
+        for process in processes.values():
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=20)
+            assert process.returncode == 0 and "Traceback" not in stderr, stderr[-2000:]
+    finally:
+        for process in processes.values():
+            process.kill()
