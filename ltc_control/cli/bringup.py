@@ -8,13 +8,15 @@ from pathlib import Path
 
 from ltc_control.resources import share_dir
 
+DEFAULT_LAUNCH_FILE = "sim.launch.xml"
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "launch_file",
         nargs="?",
-        default="sim.launch.xml",
-        help="launch file (name in the package's launch/ folder, or a path)",
+        default=DEFAULT_LAUNCH_FILE,
+        help=f"launch file (name in the package's launch/ folder, or a path; {DEFAULT_LAUNCH_FILE})",
     )
     parser.add_argument("arguments", nargs="*", help="launch arguments, name:=value")
     parser.add_argument(
@@ -28,10 +30,13 @@ def run(args: argparse.Namespace) -> int:
     from ltc_control.nodes.bringup import build_nodes
     from ltc_control.nodes.spin import serve
 
-    path = Path(args.launch_file)
+    launch_file, arguments = args.launch_file, list(args.arguments)
+    if ":=" in launch_file:  # `bringup robot:=x`: arguments only, the default launch file
+        launch_file, arguments = DEFAULT_LAUNCH_FILE, [launch_file, *arguments]
+    path = Path(launch_file)
     if not path.is_file():
-        path = share_dir() / "launch" / args.launch_file
-    overrides = dict(_argument(text) for text in args.arguments)
+        path = share_dir() / "launch" / launch_file
+    overrides = dict(_argument(text) for text in arguments)
 
     def build(context: object) -> list[object]:
         bringup = build_nodes(path, overrides, context)
@@ -41,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
             )
         return bringup.nodes
 
-    return serve(build, busy_poll=args.busy_poll)
+    # No ROS arguments for the process: the launch arguments (name:=value) are not remap rules,
+    # and each node gets its own --ros-args from the launch file.
+    return serve(build, args=[], busy_poll=args.busy_poll)
 
 
 def _argument(text: str) -> tuple[str, str]:

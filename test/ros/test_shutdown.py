@@ -86,7 +86,7 @@ def test_bringup_busy_polling_runs_the_loop_and_exits_cleanly_on_sigint(
     from ltc_control.msg import SafetyStatus
 
     process = subprocess.Popen(
-        [str(Path(sys.prefix) / "bin" / "ltc-control"), "bringup", "--busy-poll"],
+        [str(Path(sys.prefix) / "bin" / "ltc-control"), "bringup", "--busy-poll", "robot:=panda"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -101,6 +101,7 @@ def test_bringup_busy_polling_runs_the_loop_and_exits_cleanly_on_sigint(
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=20)
         assert process.returncode == 0 and "Traceback" not in stderr, stderr[-2000:]
+        assert "Found remap rule" not in stderr  # launch arguments are not rcl remaps
         node.destroy_node()
     finally:
         process.kill()
