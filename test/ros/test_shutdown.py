@@ -114,14 +114,23 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-def test_the_filters_busy_poll_parameter_makes_its_process_poll() -> None:
+def test_the_filters_busy_poll_parameter_makes_its_process_poll(ros_context) -> None:
     """robot.launch.xml busy_poll:=true: with no input at all, a polling filter process keeps
     its CPU awake (~1/3 of a core here) while a blocking one idles; both exit cleanly on SIGINT."""
+    import rclpy
+
+    names = {True: "filter_polling", False: "filter_blocking"}
     processes = {
-        poll: start("safety_filter_node", "-p", f"busy_poll:={poll}") for poll in (True, False)
+        poll: start("safety_filter_node", "-p", f"busy_poll:={poll}", "-r", f"__node:={name}")
+        for poll, name in names.items()
     }
+    probe = rclpy.create_node("busy_poll_probe", context=ros_context)
     try:
-        time.sleep(4.0)  # imported, configured and spinning
+        deadline = time.monotonic() + 60.0  # both imported, configured and spinning
+        while not set(names.values()) <= set(probe.get_node_names()):
+            assert time.monotonic() < deadline, "the filter processes never came up"
+            time.sleep(0.1)
+        time.sleep(1.0)
         before = {poll: _cpu_seconds(p.pid) for poll, p in processes.items()}
         time.sleep(2.0)
         used = {poll: _cpu_seconds(p.pid) - before[poll] for poll, p in processes.items()}
@@ -131,5 +140,6 @@ def test_the_filters_busy_poll_parameter_makes_its_process_poll() -> None:
             _, stderr = process.communicate(timeout=20)
             assert process.returncode == 0 and "Traceback" not in stderr, stderr[-2000:]
     finally:
+        probe.destroy_node()
         for process in processes.values():
             process.kill()
