@@ -15,8 +15,9 @@ limit violations (true state). rate_shift_degradation = mean over the three shif
 of rmse(condition) / rmse(100 Hz) - 1 (0 = unaffected).
 
 Runs for a while (the torque loop solves 10x the QPs of sensor-rate filtering at 100 Hz; the
-README states the measured time); prints the elapsed time. Last stdout line: one JSON object; top-level keys are the Panda's (the headline robot)
-plus violations_filtered and episodes summed over everything; per-robot values under "robots".
+README states the measured time); prints the elapsed time. Last stdout line: one JSON object;
+top-level keys are the Panda's (the headline robot) plus violations_filtered and episodes
+summed over everything; per-robot values under "robots".
 
     .venv/bin/python bench/control.py [--episodes 100] [--duration 3] [--workers 2]
                                       [--filter-at-sensor-rate]
@@ -209,9 +210,10 @@ def main() -> None:
     plot.parent.mkdir(parents=True, exist_ok=True)
     _plot(results, plot)
     elapsed = time.perf_counter() - started
+    where = "at the sensor rate" if args.filter_at_sensor_rate else "at the 1 kHz torque loop"
     print(
-        f"\nplot: {plot}\nbenchmark took {elapsed:.0f} s ({len(jobs)} jobs, {args.workers} workers, "
-        f"filter {'at the sensor rate' if args.filter_at_sensor_rate else 'at the 1 kHz torque loop'})"
+        f"\nplot: {plot}\nbenchmark took {elapsed:.0f} s "
+        f"({len(jobs)} jobs, {args.workers} workers, filter {where})"
     )
     headline = per_robot.get("panda", next(iter(per_robot.values())))
     summary = {k: v for k, v in headline.items() if k != "violations_filtered"}

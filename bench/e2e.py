@@ -9,11 +9,12 @@ arriving back at the simulator (the filter answers each joint state once, in ord
 answered only after the next joint state went out (the sim stepped once more on the previous
 command: a missed cycle; it also counts the simulated robot's own tick jitter, which `over_period`,
 answers slower than one period, does not). Nodes on one EventsExecutor (the shared notes' fastest
-configuration), spun as `ltc-control bringup --busy-poll` spins them (never blocking: a blocked
-CPU is slow to wake on a VM), garbage collector frozen after set-up. At 500 Hz and 1 kHz, ~8 s
-each after 1 s of warm-up, in two clock configurations: wall-clock stamps without /clock (as on
-a real robot; the primary keys) and sim time through /clock at the loop rate (keys ending in
-_simtime); and once at 1 kHz on wall clock with a blocking spin, for comparison (_blocking).
+configuration), spun as `ltc-control bringup --busy-poll` spins them (polling for work instead
+of blocking: a blocked CPU is slow to wake on a VM), garbage collector frozen after set-up.
+At 500 Hz and 1 kHz, ~8 s each after 1 s of warm-up, in two clock configurations: wall-clock
+stamps without /clock (as on a real robot; the primary keys) and sim time through /clock at the
+loop rate (keys ending in _simtime); and once at 1 kHz on wall clock with a blocking spin, for
+comparison (_blocking).
 Last stdout line: one JSON object.
 """
 

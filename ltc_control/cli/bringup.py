@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "launch_file",
         nargs="?",
         default=DEFAULT_LAUNCH_FILE,
-        help=f"launch file (name in the package's launch/ folder, or a path; {DEFAULT_LAUNCH_FILE})",
+        help=f"launch file in the package's launch/ folder, or a path ({DEFAULT_LAUNCH_FILE})",
     )
     parser.add_argument("arguments", nargs="*", help="launch arguments, name:=value")
     parser.add_argument(

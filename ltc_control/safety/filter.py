@@ -8,8 +8,8 @@ Promises (tested in test/safety):
   beyond 1000 x the effort limits), the QP was infeasible, the model was singular, or the
   solver failed or returned an unchecked answer. The command is then `braking_command(q, v)` =
   gravity compensation minus damping * v, clipped to the torque box (with a non-finite q, the
-  gravity torque of the last valid q; with a non-finite v, no damping). `reason` says why, and the event is
-  counted in `counters` — never silent.
+  gravity torque of the last valid q; with a non-finite v, no damping). `reason` says why, and
+  the event is counted in `counters` — never silent.
 - Wrong shapes raise SafetyInputError (a programming error, not a runtime event).
 Units: q rad, v rad/s, u N·m. The QP is documented in ltc_control.safety.qp, the constraints and
 their sampled-data guarantee in ltc_control.safety.constraints; a step is assembled and its

@@ -6,10 +6,11 @@ seeded random TargetSchedule (some targets below the table or out of reach) runs
 controller computes a nominal torque and the SafetyFilter (if enabled) turns it into the applied
 torque: once per sample, held until the next one (default: cheap, for training-time checks),
 or every control_period of the safety config on the held nominal with fresh measurements
-(`filter_at_sensor_rate=False`: the 1 kHz torque loop the filter node runs; bench/control.py). A learned policy is driven through
-`control.PolicyController` with the sample stamps as message stamps, so its network steps with
-the real elapsed time and g(q) is added back exactly as in the ROS policy node (eval ==
-deployment). Episode `i` of a seed is the same for every controller (paired comparison).
+(`filter_at_sensor_rate=False`: the 1 kHz torque loop the filter node runs; bench/control.py).
+A learned policy is driven through `control.PolicyController` with the sample stamps as message
+stamps, so its network steps with the real elapsed time and g(q) is added back exactly as in the
+ROS policy node (eval == deployment). Episode `i` of a seed is the same for every controller
+(paired comparison).
 
 Metrics per episode (units):
 - tracking_rmse (m): RMS distance end effector -> target over samples whose target is
