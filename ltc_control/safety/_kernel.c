@@ -499,9 +499,9 @@ done:
     return result;
 }
 
-/* usable(q, v, u_nominal, u_bound) -> bool: q and v finite and below MAX_INPUT in magnitude
+/* usable(q, v, u_nominal, u_bound) -> bool: q and v finite and below LTC_MAX_INPUT in magnitude
  * (the model and the QP's data cannot overflow), |u_nominal_i| < u_bound_i (NaN fails both). */
-#define MAX_INPUT 1e150
+#define LTC_MAX_INPUT 1e150 /* = assembly.MAX_INPUT; prefixed: linux/limits.h (via Python.h) defines MAX_INPUT */
 static int all_below(const Array *a, const Array *bound, double scalar_bound)
 {
     for (Py_ssize_t i = 0; i < a->rows; ++i) {
@@ -531,7 +531,7 @@ static PyObject *usable(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "usable() takes vectors, u_bound as long as u");
         goto done;
     }
-    ok = all_below(&x[0], NULL, MAX_INPUT) && all_below(&x[1], NULL, MAX_INPUT)
+    ok = all_below(&x[0], NULL, LTC_MAX_INPUT) && all_below(&x[1], NULL, LTC_MAX_INPUT)
          && all_below(&x[2], &x[3], 0.0);
 done:
     release(x, acquired);
