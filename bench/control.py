@@ -2,7 +2,7 @@
 
 For each robot: the expert, the 19-neuron CfC and LTC (numpy runtime), the LSTM (19 units) and
 MLP baselines (numpy forward), each driven through PolicyController with every command through
-the SafetyFilter (config/safety/<robot>.yaml) as the ROS graph runs it: at the 1 kHz torque loop,
+the SafetyFilter (config/<robot>/safety.yaml) as the ROS graph runs it: at the 1 kHz torque loop,
 on the policy's nominal command held between sensor samples, with fresh measurements every 1 ms
 (`--filter-at-sensor-rate`: once per sensor sample instead, the earlier, cheaper mode), on the
 same seeded randomized episodes (targets incl. unreachable ones, initial

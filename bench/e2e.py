@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from ltc_control.resources import launch_path, robot_config
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "test"))  # write_untrained_policy, when no policy ships yet
 
@@ -38,7 +40,7 @@ MEASURE_S = 8.0
 
 
 def params_file(rate_hz: float, workdir: Path, wall_clock: bool) -> Path:
-    params = yaml.safe_load((ROOT / "config" / "panda.yaml").read_text())
+    params = yaml.safe_load(robot_config("panda", "ros").read_text())
     params["sim"]["ros__parameters"].update(
         lockstep=False, publish_rate_hz=rate_hz, wall_clock_stamps=wall_clock
     )
@@ -76,7 +78,7 @@ def measure(
         "params_file": str(params_file(rate_hz, workdir, wall_clock)),
         "use_sim_time": "false" if wall_clock else "true",
     }
-    nodes = build_nodes(ROOT / "launch" / "sim.launch.xml", arguments, context, workdir).nodes
+    nodes = build_nodes(launch_path("sim.launch.xml"), arguments, context, workdir).nodes
     executor = make_executor(context)
     for node in nodes:
         executor.add_node(node)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ltc_control.resources import share_dir
+from ltc_control.resources import launch_path
 
 DEFAULT_LAUNCH_FILE = "sim.launch.xml"
 
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         launch_file, arguments = DEFAULT_LAUNCH_FILE, [launch_file, *arguments]
     path = Path(launch_file)
     if not path.is_file():
-        path = share_dir() / "launch" / launch_file
+        path = launch_path(launch_file)
     overrides = dict(_argument(text) for text in arguments)
 
     def build(context: object) -> list[object]:

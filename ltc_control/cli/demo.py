@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ltc_control.resources import shipped_policy
 
-POLICY_PERIOD = 0.01  # s, the policy's rate (config/<robot>.yaml)
+POLICY_PERIOD = 0.01  # s, the policy's rate (config/<robot>/ros.yaml)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

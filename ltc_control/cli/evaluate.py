@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--torque-loop",
         action="store_true",
-        help="run the filter every control_period of config/safety (1 kHz) instead of per sample",
+        help="run the filter every control_period of config/<robot>/safety.yaml (1 kHz) instead of per sample",
     )
 
 

@@ -58,11 +58,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _robot_of(input_names: list[str]) -> str:
-    """The robot (config/robots/<name>.yaml) whose joints the model's inputs name."""
-    from ltc_control.resources import config_path
-    from ltc_control.robots import load_robot_description
+    """The robot (config/<name>/robot.yaml) whose joints the model's inputs name."""
+    from ltc_control.robots import available_robots, load_robot_description
 
-    for robot in sorted(p.stem for p in config_path("robots").glob("*.yaml")):
+    for robot in available_robots():
         joints = load_robot_description(robot).joint_names
         if all(f"position/{j}" in input_names for j in joints):
             return robot

@@ -25,7 +25,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "urdf": ("ltc_control.cli.urdf", "print a robot's URDF with ros2_control tags"),
     "explain": ("ltc_control.cli.explain", "explain a policy: activity, tau, saliency, trees"),
     "export": ("ltc_control.cli.export", "export a policy step to ONNX, checked with onnxruntime"),
-    "train": ("ltc_control.cli.train", "train policies from config/train_<robot>.yaml"),
+    "train": ("ltc_control.cli.train", "train policies from config/<robot>/train.yaml"),
     "evaluate": ("ltc_control.cli.evaluate", "closed-loop episodes of a policy vs the expert"),
 }
 

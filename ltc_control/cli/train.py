@@ -1,7 +1,9 @@
-"""`ltc-control train --config config/train_<robot>.yaml`: train policies and write model files.
+"""`ltc-control train --config config/<robot>/train.yaml`: train policies and write model files.
 
-The config is validated before anything runs (TrainingConfigError naming the key, exit code 2).
-Writes each model's file (models/...), a JSON report and a PNG of the loss curves (report_dir).
+The config is validated before anything runs (TrainingConfigError naming the key, exit code 2),
+including the refusal to overwrite a shipped model without --force. Writes each model's file
+(models[].output), a JSON report and a PNG of the loss curves (report_dir); relative paths in the
+config resolve against the config file's folder.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from ltc_control.errors import LtcControlError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--config", required=True, help="training config YAML (config/train_*.yaml)"
+        "--config", required=True, help="training config YAML (e.g. config/panda/train.yaml)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite the package's shipped model files"
     )
     parser.add_argument(
         "--model", action="append", default=[], help="train only this model name (repeatable)"
@@ -29,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
         config = load_train_config(args.config)
         if args.model:
             config = config.select(args.model)
+        config.check_outputs(args.force)
     except LtcControlError as exc:
         print(f"ltc-control train: {exc}", file=sys.stderr)
         return 2
@@ -37,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
     from ltc_control.training.trainer import _quiet, run_training
 
     try:
-        data, results = run_training(config, progress=_quiet if args.quiet else tqdm)
+        data, results = run_training(
+            config, progress=_quiet if args.quiet else tqdm, force=args.force
+        )
     except LtcControlError as exc:
         print(f"ltc-control train: {exc}", file=sys.stderr)
         return 1

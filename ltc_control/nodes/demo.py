@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ltc_control.control.metrics import Recording
 from ltc_control.nodes.target_node import TargetSequence
-from ltc_control.resources import share_dir
+from ltc_control.resources import launch_path
 from ltc_control.robots.description import RobotDescription
 from ltc_control.safety import SafetyFilter
 
@@ -37,7 +37,7 @@ def run_demo(robot: str, model: Path, duration: float, timeout: float) -> DemoRu
     context = Context()
     rclpy.init(context=context)
     try:
-        launch = share_dir() / "launch" / "sim.launch.xml"
+        launch = launch_path("sim.launch.xml")
         nodes = build_nodes(launch, {"robot": robot, "model_file": str(model)}, context).nodes
         recorder = RecorderNode(
             context=context,

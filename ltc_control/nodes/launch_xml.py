@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ltc_control.errors import ConfigError
+from ltc_control.resources import old_layout_hint
 
 # Tag -> allowed attributes, as the ROS 2 XML frontend (launch_xml / launch_ros) accepts them.
 ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
@@ -129,12 +130,21 @@ def _read_node(element: ET.Element, resolver: _Resolver) -> NodeLaunch:
     )
     for child in element:
         if child.tag == "param" and child.get("from") is not None:
-            node.parameter_files.append(Path(resolver.resolve(child.get("from"))))
+            node.parameter_files.append(_parameter_file(resolver.resolve(child.get("from"))))
         elif child.tag == "param":
             node.parameters[child.get("name")] = resolver.resolve(child.get("value", ""))
         elif child.tag == "remap":
             node.remaps[resolver.resolve(child.get("from"))] = resolver.resolve(child.get("to"))
     return node
+
+
+def _parameter_file(text: str) -> Path:
+    """A node's parameter file; a missing one is refused here (named with its new place if it
+    is a path of the old config layout), not left for rcl to fail on in every node."""
+    path = Path(text)
+    if not text.startswith("<share of ") and not path.is_file():
+        raise ConfigError(f"parameter file {path.absolute()} not found{old_layout_hint(path)}")
+    return path
 
 
 def _validate(element: ET.Element, path: Path) -> None:

@@ -2,7 +2,7 @@
 
 Every parameter has a description and, when numeric, a range; rclpy then refuses an out-of-range
 value from a parameter file at start-up (InvalidParameterValueException naming the parameter).
-The tables are plain data: test/launch checks config/*.yaml and launch/*.xml against them
+The tables are plain data: test/launch checks config/*/ros.yaml and launch/*.xml against them
 without starting ROS.
 """
 

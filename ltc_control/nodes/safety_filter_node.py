@@ -18,7 +18,7 @@ older than `watchdog_timeout` or that far in the future are refused and counted 
 must be evaluated at the arm's current state); a clock jump backwards (simulator reset) is
 accepted. An exception from the filter core (e.g. a crashing solver) is caught, counted as a
 solver failure and answered with braking. Deactivation, and SIGINT/SIGTERM, publish a final
-braking command first. Filter parameters (`filter.*`, defaults from config/safety/<robot>.yaml)
+braking command first. Filter parameters (`filter.*`, defaults from config/<robot>/safety.yaml)
 can be tightened at run time, never loosened past the robot description; a refused update is
 logged and counted with the rejected messages.
 """

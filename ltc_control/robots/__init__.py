@@ -1,19 +1,18 @@
 """Robot descriptions: which URDF, which joints, which limits, where the table is.
 
-One YAML file per robot in config/robots/ names a URDF (from the installed example-robot-data
-package or any path) and what the controller needs on top of it. Dynamics backends (pinocchio,
+One YAML file per robot, config/<robot>/robot.yaml, names a URDF (from the installed
+example-robot-data package or any path) and what the controller needs on top of it. Dynamics backends (pinocchio,
 MuJoCo) and the simulator are all built from the same RobotDescription, so the safety filter
 reasons about the robot the simulator simulates.
 """
 
+from ltc_control.resources import available_robots
 from ltc_control.robots.description import (
     EndEffector,
     JointLimits,
     RobotDescription,
     RobotDescriptionError,
     Table,
-    available_robots,
-    example_robot_data_root,
     load_robot_description,
 )
 
@@ -24,6 +23,5 @@ __all__ = [
     "RobotDescriptionError",
     "Table",
     "available_robots",
-    "example_robot_data_root",
     "load_robot_description",
 ]

@@ -7,7 +7,8 @@ Promises:
   lengths m. Frames: the robot's base frame is the world frame (z up, gravity -9.81 z).
 - Every error names the file and the key at fault (RobotDescriptionError).
 
-YAML keys: name, urdf {package: example-robot-data, file: <relative path>} or urdf {path: <file>},
+YAML keys: name, urdf {package: example-robot-data, file: <relative path>} (found by
+ltc_control.resources.example_robot_data_dir) or urdf {path: <file, relative to the YAML's folder>},
 joints [controlled joints, in command order], locked_joints {name: position}, end_effector
 {parent: <link or frame>, offset: [x, y, z], contact_radius}, home [one value per joint],
 limits {lower|upper|velocity|effort: [one value per joint]} (tightening), table {height, center,
@@ -17,18 +18,16 @@ size}.
 from __future__ import annotations
 
 import math
-import os
-import sysconfig
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
+from ltc_control.config_files import read_mapping
 from ltc_control.errors import ConfigError
-from ltc_control.resources import config_path
+from ltc_control.resources import available_robots, example_robot_data_dir, robot_config
 
 _LIMIT_KINDS = ("lower", "upper", "velocity", "effort")
 
@@ -86,44 +85,18 @@ class RobotDescription:
         return len(self.joint_names)
 
 
-def example_robot_data_root() -> Path:
-    """Where example-robot-data keeps its robots: the pip wheel (data only) or a ROS install."""
-    candidates = [Path(sysconfig.get_paths()["purelib"]) / "cmeel.prefix/share/example-robot-data"]
-    candidates += [
-        Path(prefix) / "share/example-robot-data"
-        for prefix in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep)
-        if prefix
-    ]
-    for root in candidates:
-        if (root / "robots").is_dir():
-            return root
-    raise RobotDescriptionError(
-        f"example-robot-data is not installed (looked in {[str(c) for c in candidates]}): "
-        "pip install example-robot-data, or install ros-<distro>-example-robot-data"
-    )
-
-
-def available_robots() -> list[str]:
-    """Names of the robot YAML files shipped in config/robots/."""
-    return sorted(p.stem for p in config_path("robots").glob("*.yaml"))
-
-
 def load_robot_description(name_or_path: str | Path) -> RobotDescription:
-    """Load `config/robots/<name>.yaml`, or a YAML file given by path."""
+    """Load `config/<name>/robot.yaml`, or a YAML file given by path."""
     path = Path(name_or_path)
     if path.suffix not in (".yaml", ".yml"):
-        path = config_path("robots", f"{name_or_path}.yaml")
-    if not path.is_file():
-        raise RobotDescriptionError(
-            f"robot description {path} not found (shipped robots: {', '.join(available_robots())})"
-        )
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise RobotDescriptionError(f"{path}: malformed YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise RobotDescriptionError(f"{path}: expected a mapping at the top level")
-    return _build(data, path)
+        if str(name_or_path) not in available_robots():
+            raise RobotDescriptionError(
+                f"robot description {str(name_or_path)!r} not found (shipped robots: "
+                f"{', '.join(available_robots())}; or give the path of a robot YAML file)"
+            )
+        path = robot_config(str(name_or_path), "robot")
+    path = path.expanduser().absolute()
+    return _build(read_mapping(path, "robot description", RobotDescriptionError), path)
 
 
 def _build(data: dict[str, Any], source: Path) -> RobotDescription:
@@ -200,7 +173,10 @@ def _resolve_urdf(spec: dict[str, Any], source: Path) -> Path:
     if "path" in spec:
         path = (source.parent / str(spec["path"])).resolve()
     elif spec.get("package") == "example-robot-data":
-        path = example_robot_data_root() / str(spec["file"])
+        try:
+            path = example_robot_data_dir() / str(spec["file"])
+        except ConfigError as exc:
+            raise RobotDescriptionError(f"{source}: {exc}") from exc
     else:
         raise RobotDescriptionError(
             f"{source}: 'urdf' needs 'path', or 'package: example-robot-data' with 'file'"

@@ -1,6 +1,6 @@
 """Safety filter configuration: flat keys (friendly to ROS parameters), validated, with units.
 
-One YAML file per robot in config/safety/<robot>.yaml. Every key has a default here, so a file
+One YAML file per robot in config/<robot>/safety.yaml. Every key has a default here, so a file
 only lists what it changes. Every error is a ConfigError that names the key at fault.
 
 Units: s, rad, rad/s, m, N, 1/s (class-K gains). Soft constraints pay an exact (L1) penalty:
@@ -14,16 +14,16 @@ above the penalty; the small quadratic term keeps the solution unique.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ltc_control.config_files import FieldReader, read_mapping
 from ltc_control.errors import ConfigError
+from ltc_control.resources import robot_config
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config" / "safety"
+_FIELDS = FieldReader("safety config")
+_check = _FIELDS.check
 GAIN_KEYS = (
     "velocity_gain",
     "position_gain_1",
@@ -37,7 +37,7 @@ GAIN_KEYS = (
 class SafetyConfig:
     """Every knob of the safety filter. Frozen: change it with `dataclasses.replace` or tighten()."""
 
-    robot: str = ""  # robot description name (config/robots/<robot>.yaml); informative
+    robot: str = ""  # robot description name (config/<robot>/robot.yaml); informative
     control_period: float = 0.001  # s; torque held constant (zero-order hold) for this long
     torque_limit_scale: float = 1.0  # (0, 1]: fraction of the description's effort limits
     # Joint velocity CBF (relative degree 1): h = v_max - margin - |v|.
@@ -78,12 +78,7 @@ class SafetyConfig:
         """Build from flat keys (e.g. a YAML mapping or ROS parameters); unknown keys are errors."""
         if not isinstance(data, dict):
             raise ConfigError(f"safety config must be a mapping, got {type(data).__name__}")
-        known = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise ConfigError(f"unknown safety config keys {unknown} (known: {sorted(known)})")
-        values = {key: _coerce(key, value, known[key].default) for key, value in data.items()}
-        config = cls(**values)
+        config = cls(**_FIELDS.values(cls, data))
         config.validate()
         return config
 
@@ -125,48 +120,15 @@ class SafetyConfig:
 
 
 def load_safety_config(path: str | Path) -> SafetyConfig:
-    """Load a YAML file, or `config/safety/<name>.yaml` when given a robot name."""
+    """Load a YAML file, or `config/<name>/safety.yaml` when given a robot name."""
     path = Path(path)
     if path.suffix not in (".yaml", ".yml"):
-        path = CONFIG_DIR / f"{path}.yaml"
-    if not path.is_file():
-        raise ConfigError(f"safety config {path} not found")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: malformed YAML: {exc}") from exc
+        path = robot_config(str(path), "safety")
+    data = read_mapping(path, "safety config")
     try:
         return SafetyConfig.from_dict(data)
     except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
+        raise ConfigError(f"{Path(path).absolute()}: {exc}") from exc
 
 
-def _check(ok: bool, key: str, message: str) -> None:
-    if not ok:
-        raise ConfigError(f"safety config '{key}' {message}")
-
-
-def _coerce(key: str, value: Any, default: Any) -> Any:
-    """Convert a YAML/ROS value to the type of the default, or raise ConfigError naming the key."""
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise ConfigError(f"safety config '{key}' must be true or false, got {value!r}")
-        return value
-    if isinstance(default, tuple):
-        if not isinstance(value, list | tuple):
-            raise ConfigError(f"safety config '{key}' must be a list of numbers, got {value!r}")
-        return tuple(_number(key, item) for item in value)
-    if isinstance(default, float):
-        return _number(key, value)
-    if not isinstance(value, str):
-        raise ConfigError(f"safety config '{key}' must be a string, got {value!r}")
-    return value
-
-
-def _number(key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ConfigError(f"safety config '{key}' must be a finite number, got {value!r}")
-    return float(value)
-
-
-__all__ = ["CONFIG_DIR", "GAIN_KEYS", "SafetyConfig", "load_safety_config"]
+__all__ = ["GAIN_KEYS", "SafetyConfig", "load_safety_config"]

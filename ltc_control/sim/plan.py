@@ -1,4 +1,4 @@
-"""Rollout plans: the YAML (config/sim/rollouts.yaml) that says how to collect demonstrations.
+"""Rollout plans: the YAML (config/rollouts.yaml) that says how to collect demonstrations.
 
 Keys: episodes, duration_s, rate_hz (number or [low, high]), jitter, seed, and `randomization`
 with the fields of RolloutConfig (expert gains stay at their defaults). Every error names the file
@@ -11,14 +11,13 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ltc_control.config_files import read_mapping
 from ltc_control.errors import ConfigError
+from ltc_control.resources import rollout_plan_path
 from ltc_control.robots.description import RobotDescription
 from ltc_control.sim.rollouts import RolloutConfig, Trajectory, collect_rollouts
 from ltc_control.sim.simulator import SimulatorError
 
-DEFAULT_PLAN = Path(__file__).resolve().parents[2] / "config" / "sim" / "rollouts.yaml"
 _RANDOMIZATION_KEYS = {f.name for f in fields(RolloutConfig)} - {"gains"}
 
 
@@ -37,15 +36,10 @@ class RolloutPlan:
         )
 
 
-def load_rollout_plan(path: str | Path = DEFAULT_PLAN) -> RolloutPlan:
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"rollout plan {path}: cannot read: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"rollout plan {path}: expected a mapping")
-    return rollout_plan_from_dict(data, str(path))
+def load_rollout_plan(path: str | Path | None = None) -> RolloutPlan:
+    """Load a plan file (default: the package's config/rollouts.yaml)."""
+    path = Path(path or rollout_plan_path()).absolute()
+    return rollout_plan_from_dict(read_mapping(path, "rollout plan"), str(path))
 
 
 def rollout_plan_from_dict(data: dict[str, Any], source: str = "rollout plan") -> RolloutPlan:

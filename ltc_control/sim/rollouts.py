@@ -15,7 +15,7 @@ share. Row i is one sensor sample:
 Randomized per episode (all from `seed`): the target schedule, the initial state (home plus a
 uniform offset, kept inside the limits, small random velocity), link masses (uniform ±mass_spread),
 the sensor rate (when given as a range) and sample-time jitter. Sensor noise std (q, v) is fixed
-per call. config/sim/rollouts.yaml (load_rollout_plan) holds the settings used for training.
+per call. config/rollouts.yaml (load_rollout_plan) holds the settings used for training.
 """
 
 from __future__ import annotations

@@ -1,15 +1,22 @@
-"""Training configuration: one YAML file per robot (config/train_<robot>.yaml), validated up front.
+"""Training configuration: one YAML file per robot (config/<robot>/train.yaml), validated up front.
 
 Every key has a default here; a file lists what it changes. Any error (unknown key, wrong type,
 value out of range, missing bag file) is a `TrainingConfigError` naming the dotted key, raised by
-`load_train_config` before any data is collected or any training starts. Relative paths resolve
-against the package root (the directory holding config/ and models/).
+`load_train_config` before any data is collected or any training starts.
+
+Paths (report_dir, data.rosbags, models[].output) mean what the file says: relative paths resolve
+against the config file's folder, `package://ltc_control/models/x.npz` names the installed
+package's file explicitly (the shipped configs write their models that way); without a
+report_dir the reports go to runs/train in the working directory. A relative path that lands in
+the package's config/, launch/ or models/ is refused (write package://... to mean it), and
+`check_outputs` refuses to overwrite a shipped model unless forced. Loaded configs hold absolute
+paths.
 
 Units: s, Hz, rad, rad/s, fractions in [0, 1).
 
-    robot: panda                         # config/robots/<robot>.yaml
+    robot: panda                         # config/<robot>/robot.yaml
     seed: 0                              # seeds data, initialization, batching, DAgger
-    report_dir: build/train              # JSON reports and PNG loss curves go here
+    report_dir: reports                  # JSON reports and PNG loss curves (default: ./runs/train)
     data:
       validation_fraction: 0.1           # of the episodes, held out for the validation loss
       simulated:                         # expert rollouts with domain randomization
@@ -25,7 +32,7 @@ Units: s, Hz, rad, rad/s, fractions in [0, 1).
         initial_speed: 0.1               # rad/s
         moving_fraction: 0.3
         unreachable_fraction: 0.2
-      rosbags: []                        # rosbag2 directories (ltc_control.data), optional
+      rosbags: [recordings/run1]         # rosbag2 directories (ltc_control.data), optional
       curation: {}                       # options of ltc_control.data's curation
     training:                            # shared by every model below unless overridden
       epochs: 60
@@ -46,20 +53,19 @@ Units: s, Hz, rad, rad/s, fractions in [0, 1).
         kind: cfc                        # cfc | ltc | lstm | mlp
         units: 19                        # neurons (cfc/ltc: wiring units; lstm: hidden size)
         wiring: ncp                      # cfc/ltc: ncp (AutoNCP layers) | full (cfc: all-to-all)
-        output: models/panda_cfc19.npz
+        output: package://ltc_control/models/panda_cfc19.npz   # or my_models/cfc19.npz
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ltc_control.resources import share_dir
+from ltc_control.config_files import FieldReader, read_mapping
+from ltc_control.errors import ConfigError
+from ltc_control.resources import PACKAGE_URI, in_package_data, is_shipped_model, resolve_path
 from ltc_control.training.errors import TrainingConfigError
 
 LIQUID_KINDS = ("cfc", "ltc")
@@ -69,6 +75,9 @@ LIQUID_KINDS = ("cfc", "ltc")
 # passes through 4 neurons (a rank-4 map from 7 joint velocities to 7 damping torques).
 WIRINGS = ("ncp", "full")
 MODEL_KINDS = (*LIQUID_KINDS, "lstm", "mlp")
+DEFAULT_REPORT_DIR = "runs/train"  # in the working directory, when the config names none
+_FIELDS = FieldReader("training config", TrainingConfigError)
+_check = _FIELDS.check
 
 
 @dataclass(frozen=True)
@@ -102,7 +111,7 @@ class SimulatedData:
 class DataConfig:
     validation_fraction: float = 0.1
     simulated: SimulatedData = field(default_factory=SimulatedData)
-    rosbags: tuple[str, ...] = ()
+    rosbags: tuple[str, ...] = field(default_factory=tuple)  # absolute once loaded
     curation: dict[str, Any] = field(default_factory=dict)
 
     def validate(self, key: str) -> None:
@@ -114,7 +123,7 @@ class DataConfig:
             "is 0 and no data.rosbags are given: there is no training data",
         )
         for i, bag in enumerate(self.rosbags):
-            _check(resolve(bag).exists(), f"{key}.rosbags[{i}]", f"{bag!r} does not exist")
+            _check(Path(bag).exists(), f"{key}.rosbags[{i}]", f"{bag} does not exist")
 
 
 @dataclass(frozen=True)
@@ -221,11 +230,11 @@ class ModelSpec:
 class TrainConfig:
     robot: str = ""
     seed: int = 0
-    report_dir: str = "build/train"
+    report_dir: str = DEFAULT_REPORT_DIR
     data: DataConfig = field(default_factory=DataConfig)
     training: TrainingOptions = field(default_factory=TrainingOptions)
     dagger: DaggerOptions = field(default_factory=DaggerOptions)
-    models: tuple[ModelSpec, ...] = ()
+    models: tuple[ModelSpec, ...] = field(default_factory=tuple)
 
     def validate(self) -> None:
         from ltc_control.robots import available_robots, load_robot_description
@@ -250,6 +259,16 @@ class TrainConfig:
             f"models[{spec.name}].training",
         )
 
+    def check_outputs(self, force: bool = False) -> None:
+        """Refuse to overwrite a model the package ships, unless `force` (`train --force`)."""
+        for i, spec in enumerate(self.models):
+            _check(
+                force or not is_shipped_model(Path(spec.output)),
+                f"models[{i}].output",
+                f"{spec.output} is a model the package ships: pass --force to overwrite it, "
+                "or write to a path of yours",
+            )
+
     def select(self, names: list[str]) -> TrainConfig:
         """A copy that trains only the named models (TrainingConfigError for unknown names)."""
         known = [m.name for m in self.models]
@@ -258,17 +277,15 @@ class TrainConfig:
         return dataclasses.replace(self, models=tuple(m for m in self.models if m.name in names))
 
 
-def resolve(path: str | Path) -> Path:
-    """A config path, relative to the package root unless absolute."""
-    path = Path(path)
-    return path if path.is_absolute() else share_dir() / path
+def train_config_from_dict(data: Any, base_dir: Path | None = None) -> TrainConfig:
+    """Build and validate a TrainConfig from a plain mapping (e.g. parsed YAML).
 
-
-def train_config_from_dict(data: Any) -> TrainConfig:
-    """Build and validate a TrainConfig from a plain mapping (e.g. parsed YAML)."""
+    Relative paths resolve against `base_dir` (the config file's folder; default: the working
+    directory), except the default report_dir, which is always in the working directory.
+    """
     if not isinstance(data, dict):
         raise TrainingConfigError(f"training config must be a mapping, got {type(data).__name__}")
-    data = dict(data)
+    data = _absolute_paths(data, Path.cwd() if base_dir is None else base_dir)
     data["data"] = _section(DataConfig, data.get("data", {}), "data")
     data["training"] = _build(TrainingOptions, data.get("training", {}), "training")
     data["dagger"] = _build(DaggerOptions, data.get("dagger", {}), "dagger")
@@ -281,17 +298,59 @@ def train_config_from_dict(data: Any) -> TrainConfig:
 
 
 def load_train_config(path: str | Path) -> TrainConfig:
-    path = Path(path)
-    if not path.is_file():
-        raise TrainingConfigError(f"training config {path} not found")
+    """Load and validate a training config file; its relative paths resolve against its folder."""
+    path = Path(path).expanduser().absolute()
+    data = read_mapping(path, "training config", TrainingConfigError)
     try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise TrainingConfigError(f"{path}: malformed YAML: {exc}") from exc
-    try:
-        return train_config_from_dict(data)
+        return train_config_from_dict(data, base_dir=path.parent)
     except TrainingConfigError as exc:
         raise TrainingConfigError(f"{path}: {exc}") from exc
+
+
+def _absolute_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """A copy of the mapping with every path absolute (see the module docstring)."""
+    data = dict(data)
+    data["report_dir"] = _writable(data, "report_dir", base, default=DEFAULT_REPORT_DIR)
+    section = data.get("data", {})
+    if isinstance(section, dict) and isinstance(section.get("rosbags"), list):
+        bags = [_path(bag, base, f"data.rosbags[{i}]") for i, bag in enumerate(section["rosbags"])]
+        data["data"] = section | {"rosbags": bags}
+    models = data.get("models")
+    if isinstance(models, list):
+        data["models"] = [
+            m | {"output": _writable(m, "output", base, key=f"models[{i}].output")}
+            if isinstance(m, dict) and "output" in m
+            else m
+            for i, m in enumerate(models)
+        ]
+    return data
+
+
+def _writable(
+    entry: dict[str, Any], name: str, base: Path, key: str = "", default: str | None = None
+) -> str:
+    """An output path: written by the user (against `base`) or the default (working directory)."""
+    key = key or name
+    if name not in entry:
+        return str(Path.cwd() / default) if default is not None else ""
+    written = entry[name]
+    path = _path(written, base, key)
+    explicit = str(written).startswith(PACKAGE_URI)
+    _check(
+        explicit or not in_package_data(Path(path)),
+        key,
+        f"{written!r} resolves to {path}, inside the installed package: "
+        f"write {PACKAGE_URI}... to mean it, or give a path of yours",
+    )
+    return str(path)
+
+
+def _path(written: Any, base: Path, key: str) -> str:
+    _check(isinstance(written, str) and bool(written), key, f"must be a path, got {written!r}")
+    try:
+        return str(resolve_path(written, base))
+    except ConfigError as exc:
+        raise TrainingConfigError(f"training config '{key}': {exc}") from exc
 
 
 def _section(cls: type, data: Any, key: str) -> Any:
@@ -307,40 +366,4 @@ def _section(cls: type, data: Any, key: str) -> Any:
 
 def _build(cls: type, data: Any, key: str) -> Any:
     """cls(**data) with unknown keys and wrongly typed values reported by their dotted key."""
-    _check(isinstance(data, dict), key or "config", "must be a mapping")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
-    prefix = f"{key}." if key else ""
-    _check(
-        not unknown,
-        f"{prefix}{unknown[0] if unknown else ''}",
-        f"is unknown (known: {sorted(fields)})",
-    )
-    values = {}
-    for name, value in data.items():
-        default = fields[name].default
-        values[name] = _coerce(f"{prefix}{name}", value, default)
-    return cls(**values)
-
-
-def _coerce(key: str, value: Any, default: Any) -> Any:
-    if isinstance(default, bool):
-        _check(isinstance(value, bool), key, f"must be true or false, got {value!r}")
-    elif isinstance(default, int):
-        _check(
-            isinstance(value, int) and not isinstance(value, bool),
-            key,
-            f"must be an integer, got {value!r}",
-        )
-    elif isinstance(default, float):
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        _check(ok and math.isfinite(value), key, f"must be a finite number, got {value!r}")
-        return float(value)
-    elif isinstance(default, str):
-        _check(isinstance(value, str), key, f"must be a string, got {value!r}")
-    return value
-
-
-def _check(ok: bool, key: str, message: str) -> None:
-    if not ok:
-        raise TrainingConfigError(f"training config '{key}' {message}")
+    return cls(**_FIELDS.values(cls, data, key))

@@ -81,7 +81,7 @@ class EvaluationConfig:
     use_filter: bool = True
     # True: the filter runs once per sensor sample (control_period = sensor period, gains
     # capped), as the safety filter node at the policy rate does. False: it runs every
-    # control_period of its config (config/safety: 1 ms, a torque loop) on the held policy
+    # control_period of its config (config/<robot>/safety.yaml: 1 ms, a torque loop) on the held policy
     # command with fresh measurements (10x the QPs at 100 Hz; slow).
     filter_at_sensor_rate: bool = True
     success_radius: float = 0.05  # m
@@ -254,7 +254,7 @@ class Evaluator:
         return LearnedController(policy, self.robot, self.dynamics, 1.0 / condition.rate_hz)
 
     def safety_filter(self, rate_hz: float | None = None) -> Any:
-        """The robot's SafetyFilter (config/safety/<robot>.yaml). With `rate_hz` it runs at that
+        """The robot's SafetyFilter (config/<robot>/safety.yaml). With `rate_hz` it runs at that
         rate: zero-order-hold period 1 / rate_hz, and class-K gains above GAIN_DT_LIMIT * rate_hz
         capped (the sampled-data CBF condition needs gain * period < 1; the files are tuned for
         a 1 kHz loop). Cached per rate."""

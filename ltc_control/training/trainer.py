@@ -35,7 +35,7 @@ import numpy as np
 from ltc_control.robots import RobotDescription, load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.sim.rollouts import RolloutConfig, Trajectory, collect_rollouts
-from ltc_control.training.config import ModelSpec, TrainConfig, TrainingOptions, resolve
+from ltc_control.training.config import ModelSpec, TrainConfig, TrainingOptions
 from ltc_control.training.dataset import (
     Episode,
     EpisodeBatches,
@@ -121,7 +121,7 @@ def _cached_simulated(
     data.simulated settings produced them before (several models of one config share them)."""
     key = json.dumps([robot.name, config.seed, dataclasses.asdict(config.data.simulated)])
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    path = resolve(config.report_dir) / f"rollouts_{robot.name}_{digest}.pkl"
+    path = Path(config.report_dir) / f"rollouts_{robot.name}_{digest}.pkl"
     if path.is_file():
         with path.open("rb") as stream:
             return pickle.load(stream)  # our own cache file, written below
@@ -171,7 +171,7 @@ def _recorded(config: TrainConfig, robot: RobotDescription) -> list[Trajectory]:
     trajectories = []
     for bag in config.data.rosbags:
         try:
-            trajectories += read_bag(resolve(bag), robot, allow_nonfinite=True)
+            trajectories += read_bag(Path(bag), robot, allow_nonfinite=True)
         except DataError as exc:
             raise TrainingDataError(f"rosbag {bag}: {exc}") from exc
     return trajectories
@@ -321,9 +321,9 @@ class Trainer:
     def finish(
         self, spec: ModelSpec, model: SequenceModel, run: _Run, dagger: list, seconds: float
     ) -> TrainResult:
-        model_path = resolve(spec.output)
+        model_path = Path(spec.output)
         model_path.parent.mkdir(parents=True, exist_ok=True)
-        report_dir = resolve(self.config.report_dir)
+        report_dir = Path(self.config.report_dir)
         report_dir.mkdir(parents=True, exist_ok=True)
         description = (
             f"{spec.kind} {spec.units} neurons, trained by ltc-control train on {self.robot.name} "
@@ -557,9 +557,13 @@ def plot_losses(history: dict[str, list], path: Path, title: str) -> Path:
 
 
 def run_training(
-    config: TrainConfig, progress: Progress = _quiet
+    config: TrainConfig, progress: Progress = _quiet, force: bool = False
 ) -> tuple[DataBundle, list[TrainResult]]:
-    """Prepare the data once, then train (and write) every model of the config."""
+    """Prepare the data once, then train (and write) every model of the config.
+
+    A shipped model is overwritten only with `force` (refused before any work otherwise).
+    """
+    config.check_outputs(force)
     robot = load_robot_description(config.robot)
     data = prepare_data(config, robot, progress)
     trainer = Trainer(config, data, progress)

@@ -80,8 +80,8 @@ def test_executables_and_data_are_installed(workspace: Path) -> None:
         "launch/sim.launch.xml",
         "launch/gazebo.launch.xml",
         "launch/robot.launch.xml",
-        "config/panda.yaml",
-        "config/robots/panda.yaml",
+        "config/panda/ros.yaml",
+        "config/panda/robot.yaml",
         "package.xml",
     ):
         assert (share / relative).is_file(), relative

@@ -116,7 +116,7 @@ def test_launch_file_names_only_what_exists(launch_file: Path, robot: str) -> No
 
 @pytest.mark.parametrize("robot", available_robots())
 def test_parameter_files_only_configure_launched_nodes(robot: str) -> None:
-    sections = yaml.safe_load((ROOT / "config" / f"{robot}.yaml").read_text())
+    sections = yaml.safe_load((ROOT / "config" / robot / "ros.yaml").read_text())
     launched = {n.name for f in LAUNCH_FILES for n in read_launch_file(f, {"robot": robot}).nodes}
     assert set(sections) - {"/**"} <= launched
 
@@ -132,7 +132,7 @@ def test_gazebo_urdf_command_and_controllers_match_the_robot(robot: str) -> None
     assert words[:4] == ["ros2", "run", "ltc_control", "ltc-control"]
     args = build_parser().parse_args(words[4:])
     assert args.robot == robot
-    controllers = ROOT / "config" / "gazebo" / f"{robot}_controllers.yaml"
+    controllers = ROOT / "config" / robot / "controllers.yaml"
     assert controllers.is_file() and "GZ_SIM_RESOURCE_PATH" in launch.environment
     joints = yaml.safe_load(controllers.read_text())["effort_controller"]["ros__parameters"][
         "joints"

@@ -220,7 +220,7 @@ class CoreLoop:
     filter's own condition margins of the hard groups (cheap, for the soak).
     """
 
-    WATCHDOG_TIMEOUT = 0.05  # s, config/panda.yaml
+    WATCHDOG_TIMEOUT = 0.05  # s, config/panda/ros.yaml
 
     def __init__(self, controller: object, safety_filter: SafetyFilter, check: str = "rows"):
         from ltc_control.control.signals import SignalError, match_joints
@@ -290,7 +290,7 @@ class CoreLoop:
 
 
 def make_core_loop(policy_file: str, check: str = "rows") -> CoreLoop:
-    """CoreLoop with the parameters of config/panda.yaml (policy at 100 Hz)."""
+    """CoreLoop with the parameters of config/panda/ros.yaml (policy at 100 Hz)."""
     from ltc_control.control.policy_controller import PolicyController
     from ltc_control.control.stamps import StampClock
     from ltc_control.robots.dynamics import PinocchioDynamics

@@ -28,10 +28,10 @@ from std_msgs.msg import Float64MultiArray
 from ltc_control.msg import PolicyState, SafetyStatus
 from ltc_control.nodes.fields import time_msg
 from ltc_control.nodes.target_node import TARGET_QOS
-from ltc_control.resources import config_path
+from ltc_control.resources import robot_config
 from ltc_control.safety import SafetyFilter
 
-DT = 0.01  # s, the control period of config/panda.yaml
+DT = 0.01  # s, the control period of config/panda/ros.yaml
 DIAGNOSTICS_PERIOD = 0.05  # s of sim time (5 ticks), so tests see /diagnostics quickly
 HOME = PANDA.home
 ZERO = np.zeros(PANDA.dof)
@@ -44,8 +44,8 @@ FILTERED, FALLBACK, WATCHDOG = (
 
 @functools.cache
 def harness_parameters() -> Path:
-    """config/panda.yaml with a SafetyStatus on every cycle: the checks read each one."""
-    params = yaml.safe_load(config_path("panda.yaml").read_text())
+    """config/panda/ros.yaml with a SafetyStatus on every cycle: the checks read each one."""
+    params = yaml.safe_load(robot_config("panda", "ros").read_text())
     params["safety_filter"]["ros__parameters"]["status_every"] = 1
     path = Path(tempfile.mkdtemp(prefix="ltc_reliability_")) / "panda.yaml"
     path.write_text(yaml.safe_dump(params))
@@ -158,7 +158,7 @@ class Loop:
         self.sim_time = sim_time
         self.t = 1.0 if sim_time else time.time()
         # The oracle's rows use the node's own configuration (its control period is derived
-        # from the control rate, 10 ms here, not the 1 ms of config/safety/panda.yaml).
+        # from the control rate, 10 ms here, not the 1 ms of config/panda/safety.yaml).
         self.reference = SafetyFilter(PANDA, self.safety.config)
 
     # -- driving ------------------------------------------------------------------------------

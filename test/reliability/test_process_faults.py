@@ -141,7 +141,7 @@ def test_malformed_parameter_files_refuse_to_start(
 
 
 def test_shipped_parameters_start_the_safety_filter(ros_context) -> None:
-    """config/panda.yaml (100 Hz) with config/safety/panda.yaml must give a running filter."""
+    """config/panda/ros.yaml (100 Hz) with config/panda/safety.yaml must give a running filter."""
     from ltc_control.nodes.safety_filter_node import SafetyFilterNode
 
     node = SafetyFilterNode(context=ros_context, cli_args=node_args(), use_global_arguments=False)

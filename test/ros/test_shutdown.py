@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ltc_control.resources import config_path
+from ltc_control.resources import robot_config
 from ltc_control.robots import load_robot_description
 
 pytestmark = pytest.mark.ros
@@ -20,7 +20,7 @@ PANDA = load_robot_description("panda")
 
 def start(executable: str, *args: str) -> subprocess.Popen[str]:
     command = [str(Path(sys.prefix) / "bin" / executable), "--ros-args"]
-    command += ["--params-file", str(config_path("panda.yaml")), *args]
+    command += ["--params-file", str(robot_config("panda", "ros")), *args]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

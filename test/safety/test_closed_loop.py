@@ -36,7 +36,7 @@ def test_without_filter_the_same_controller_violates_limits(robot, robot_name) -
 @pytest.mark.slow
 def test_mass_mismatch_is_absorbed_by_the_shipped_margins(robot, robot_name) -> None:
     """±10 % per-body mass and inertia error in the simulator; the filter keeps the nominal
-    model. The shipped margins were measured for this (config/safety/*.yaml comments)."""
+    model. The shipped margins were measured for this (config/*/safety.yaml comments)."""
     config = load_safety_config(robot_name)
     report = evaluate(robot, config, EvaluationConfig(episodes=EPISODES, seed=7, mass_spread=0.1))
     assert report.total_violations == 0, report.summary()

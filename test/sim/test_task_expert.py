@@ -175,7 +175,7 @@ def test_rollouts_have_the_documented_format(dynamics):
 
 
 def test_rollout_plan_file_loads_and_rejects_bad_keys(tmp_path):
-    plan = load_rollout_plan()  # config/sim/rollouts.yaml
+    plan = load_rollout_plan()  # config/rollouts.yaml
     assert plan.episodes >= 1 and plan.config.mass_spread == pytest.approx(0.1)
     small = rollout_plan_from_dict(
         {"episodes": 1, "duration_s": 0.5, "rate_hz": [50.0, 60.0], "jitter": 0.1, "seed": 1}

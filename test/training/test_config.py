@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ltc_control.cli.main import main
+from ltc_control.resources import robot_config
 from ltc_control.training import TrainingConfigError, load_train_config, train_config_from_dict
-from ltc_control.training.config import resolve
 
 
 @pytest.mark.parametrize(
@@ -58,7 +58,7 @@ def test_bad_config_names_the_key(tmp_path, tiny_config, change, key):
 
 def test_shipped_configs_are_valid():
     for robot in ("panda", "double_pendulum"):
-        config = load_train_config(resolve(f"config/train_{robot}.yaml"))
+        config = load_train_config(robot_config(robot, "train"))
         assert config.robot == robot
         assert {m.kind for m in config.models} >= {"cfc", "ltc", "lstm"}
         assert all(m.units == 19 for m in config.models if m.kind in ("cfc", "ltc"))
