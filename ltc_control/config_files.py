@@ -34,7 +34,7 @@ def read_mapping(
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise error(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+        raise error(f"{path}: {what} must be a mapping, got {type(data).__name__}")
     return data
 
 

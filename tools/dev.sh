@@ -4,11 +4,11 @@
 #   tools/dev.sh test [args]   the whole test suite (what .ci/run calls)
 #   tools/dev.sh bench NAME    a benchmark from bench/
 #   tools/dev.sh env           only set up the environment
-# Every step is skipped when its inputs did not change since the last run (stamp files in .venv).
+# Every step is skipped when its inputs did not change since the last run (stamp files in the venv).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-VENV="$ROOT/.venv"
+VENV="${LTC_VENV:-$ROOT/.venv}"  # LTC_VENV: another venv (README: pip install)
 PY="${LTC_PYTHON:-python3.11}"
 command -v "$PY" >/dev/null || PY=python3
 
@@ -37,14 +37,15 @@ setup_venv() {
 build_messages() {
   if stamp_ok messages msg/*.msg CMakeLists.txt package.xml cmake/*.cmake tools/dev.sh; then return; fi
   echo "[dev] generating messages from msg/ with rosidl"
-  local stage="$ROOT/build/ros_install"
+  local build="build/ros${LTC_VENV:+-$(basename "$VENV")}"  # one CMake build per venv
+  local stage="$ROOT/${build}_install"
   mkdir -p build && ln -sfn .. build/source  # configure through a path that does not contain .venv
   rm -rf "$stage"
-  env AMENT_PREFIX_PATH="$VENV" PATH="$VENV/bin:$PATH" cmake -S build/source -B build/ros -G Ninja \
+  env AMENT_PREFIX_PATH="$VENV" PATH="$VENV/bin:$PATH" cmake -S build/source -B "$build" -G Ninja \
     -DCMAKE_INSTALL_PREFIX="$stage" -DCMAKE_PROJECT_INCLUDE="$ROOT/cmake/fixup_wheel_paths.cmake" \
-    -DBUILD_TESTING=OFF -DLTC_CONTROL_INSTALL_PYTHON=OFF > build/ros-configure.log
-  cmake --build build/ros -j2 > build/ros-build.log
-  cmake --install build/ros > build/ros-install.log
+    -DBUILD_TESTING=OFF -DLTC_CONTROL_INSTALL_PYTHON=OFF > "$build-configure.log"
+  cmake --build "$build" -j2 > "$build-build.log"
+  cmake --install "$build" > "$build-install.log"
   cp -a "$stage"/lib/libltc_control__*.so "$VENV/lib/"
   local gen="$stage/lib/python3.11/site-packages/ltc_control"
   rm -rf ltc_control/msg && cp -a "$gen/msg" ltc_control/msg && cp -a "$gen"/*.so ltc_control/
