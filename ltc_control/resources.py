@@ -125,8 +125,8 @@ def resolve_path(text: str | Path, base: Path) -> Path:
         if not text.startswith(PACKAGE_URI):
             raise ConfigError(f"{text}: only {PACKAGE_URI}... package URIs are supported")
         return share_dir() / text.removeprefix(PACKAGE_URI)
-    path = Path(text).expanduser()
-    return path if path.is_absolute() else (base / path).resolve()
+    # abspath, not resolve(): '..' is folded, symlinks stay as written
+    return Path(os.path.abspath(Path(base) / Path(text).expanduser()))
 
 
 def old_layout_hint(path: Path) -> str:
