@@ -7,9 +7,6 @@ Writes each model's file (models/...), a JSON report and a PNG of the loss curve
 from __future__ import annotations
 
 import argparse
-import sys
-
-from ltc_control.errors import LtcControlError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,22 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ltc_control.training.config import load_train_config
 
-    try:
-        config = load_train_config(args.config)
-        if args.model:
-            config = config.select(args.model)
-    except LtcControlError as exc:
-        print(f"ltc-control train: {exc}", file=sys.stderr)
-        return 2
+    config = load_train_config(args.config)  # checked whole before anything runs
+    if args.model:
+        config = config.select(args.model)
     from tqdm import tqdm
 
     from ltc_control.training.trainer import _quiet, run_training
 
-    try:
-        data, results = run_training(config, progress=_quiet if args.quiet else tqdm)
-    except LtcControlError as exc:
-        print(f"ltc-control train: {exc}", file=sys.stderr)
-        return 1
+    data, results = run_training(config, progress=_quiet if args.quiet else tqdm)
     print(
         f"data: {data.report['episodes_train']} train / {data.report['episodes_validation']} "
         f"validation episodes, {data.report['samples_train']} samples"

@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import numpy as np
 
 from ltc_control.runtime import LSTMRuntime, Normalization, load_policy
 from ltc_control.runtime.errors import ModelFileError, RuntimeInputError
+from ltc_control.runtime.model_file import read_npz
 
 FORMAT_NAME = "ltc_control.baseline_policy"
 FORMAT_VERSION = 1
@@ -117,13 +117,12 @@ def load_trained_policy(path: str | Path) -> Any:
     """A runtime LiquidPolicy or a BaselinePolicy, by the file's format (ModelFileError if
     neither)."""
     path = Path(path)
-    header = _header(path)
+    arrays = read_npz(path)
+    header = _header(path, arrays.pop("__metadata__", None))
     if header.get("format") != FORMAT_NAME:
         return load_policy(path)
     if header.get("format_version") != FORMAT_VERSION:
         raise ModelFileError(f"{path}: baseline format_version {header.get('format_version')!r}")
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = {name: archive[name] for name in archive.files if name != "__metadata__"}
     params = {k[len("param/") :]: v for k, v in arrays.items() if k.startswith("param/")}
     try:
         normalization = Normalization(**{k: arrays[f"norm/{k}"] for k in _NORM_FIELDS})
@@ -132,12 +131,13 @@ def load_trained_policy(path: str | Path) -> Any:
         raise ModelFileError(f"{path}: baseline model file lacks {exc}") from exc
 
 
-def _header(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ModelFileError(f"model file {path} does not exist")
+def _header(path: Path, metadata: np.ndarray | None) -> dict[str, Any]:
+    if metadata is None:
+        raise ModelFileError(f"model file {path} has no __metadata__ entry")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            raw = archive["__metadata__"].tobytes()
-        return json.loads(raw.decode("utf-8"))
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        raise ModelFileError(f"model file {path} is not readable: {exc}") from exc
+        header = json.loads(metadata.tobytes().decode("utf-8"))
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise ModelFileError(f"model file {path} has corrupt metadata: {exc}") from exc
+    if not isinstance(header, dict):
+        raise ModelFileError(f"model file {path}: metadata is not a JSON object")
+    return header
