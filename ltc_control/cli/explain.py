@@ -85,13 +85,22 @@ def _robot_of(input_names: list[str]) -> str:
 
 
 def _print_summary(summary: dict, output: Path) -> None:
+    from ltc_control.explain.trees import verdict
+
+    trees = summary["decision_tree"]
     print(f"[explain] {summary['model']['model_id']} on {summary['rollout']['source']}")
     print(f"  {summary['rollout']['steps']} steps, {summary['rollout']['episodes']} episodes")
     fast = [n["name"] for n in summary["neurons"] if n["speed"] == "fast"]
     print(f"  fast neurons ({summary['fast_neuron_rule']}): {', '.join(fast) or 'none'}")
-    print(f"  decision trees, held-out R² ({summary['decision_tree']['split']}):")
-    for row in summary["decision_tree"]["fidelity"]:
+    print(f"  decision trees, held-out R² per output ({trees['split']}):")
+    for row in trees["fidelity"]:
         r2 = ", ".join(f"{v:.2f}" for v in row["r2_test"])
         print(f"    {row['feature_set']:>15} depth {row['depth']:>2}: [{r2}]")
-    print(f"  rules: {output / summary['decision_tree']['rules_file']}")
+    for name, why in trees["omitted_feature_sets"].items():
+        print(f"    {name:>15} left out: {why}")
+    print(f"  rules at depth {trees['rules_depth']}: {output / trees['rules_file']}")
+    outputs = [o.split(" [")[0] for o in summary["model"]["outputs"]]
+    for feature_set, r2s in trees["rules_r2_test"].items():
+        for name, r2 in zip(outputs, r2s, strict=True):
+            print(f"    {feature_set:>15} {name}: R² {r2:.2f}, {verdict(r2)}")
     print(f"  figures and summary.json in {output}")
