@@ -38,10 +38,14 @@ def run(args: argparse.Namespace) -> int:
         r = result.report
         print(
             f"{result.name}: {r['seconds']:.0f} s, train loss {r['final_train_loss']:.4f}, "
-            f"validation loss {r['final_validation_loss']:.4f}"
+            f"validation loss {_loss(r['final_validation_loss'])}"
             f"{' (stopped at time budget)' if r['stopped_early'] else ''}"
         )
         print(
             f"  model  {result.model_path}\n  report {result.report_path}\n  plot   {result.plot_path}"
         )
     return 0
+
+
+def _loss(value: float | None) -> str:
+    return "none (no validation episodes)" if value is None else f"{value:.4f}"
