@@ -75,6 +75,8 @@ MISTAKES = [
     ),
     (["urdf", "--robot", "nosuchrobot"], ["unknown robot 'nosuchrobot'"]),
     (["bringup", "nosuch.launch.xml"], ["'nosuch.launch.xml' not found", "sim.launch.xml"]),
+    (["bringup", "robot:=panad"], ["unknown robot 'panad'", "did you mean 'panda'"]),
+    (["bringup", "robto:=panda"], ["no launch argument robto", "did you mean 'robot'"]),
     (
         ["bringup", "params_file:={fast}"],
         ["safety_filter", "'watchdog_timeout' must be a double", "'fast'"],

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ltc_control.cli.arguments import robot_name_or_yaml
 from ltc_control.errors import ConfigError, did_you_mean
 from ltc_control.resources import share_dir
 
@@ -39,6 +40,11 @@ def run(args: argparse.Namespace) -> int:
         launch_file, arguments = DEFAULT_LAUNCH_FILE, [launch_file, *arguments]
     path = _launch_path(launch_file)
     overrides = dict(_argument(text) for text in arguments)
+    if "robot" in overrides:  # every launch file's robot: a name in config/robots/ or a YAML
+        try:
+            robot_name_or_yaml(overrides["robot"])
+        except argparse.ArgumentTypeError as exc:
+            raise ConfigError(f"launch argument robot: {exc}") from None
 
     def build(context: object) -> list[object]:
         bringup = build_nodes(path, overrides, context)
