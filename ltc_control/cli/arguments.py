@@ -38,8 +38,10 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return f"{text} (default: {shown})"
 
 
-def number_at_least(low: float, kind: Callable[[str], float] = float, strict: bool = False):
-    """A type for numbers >= low (> low if `strict`), e.g. number_at_least(0, strict=True)."""
+def number_at_least(
+    low: float, kind: Callable[[str], float] = float, strict: bool = False
+) -> Callable[[str], float]:
+    """An argparse type for finite numbers >= low (> low if `strict`) of `kind` (float, int)."""
     relation = ">" if strict else ">="
 
     def parse(text: str) -> float:
@@ -63,7 +65,7 @@ non_negative_float = number_at_least(0, float)
 
 
 def positive_int_list(text: str) -> tuple[int, ...]:
-    """ "1,2,3" -> (1, 2, 3), each >= 1."""
+    """Comma-separated integers >= 1: "1,2,3" -> (1, 2, 3)."""
     items = tuple(item.strip() for item in text.split(","))
     return tuple(positive_int(item) for item in items)
 
@@ -108,6 +110,6 @@ def robot_name_or_yaml(text: str) -> str:
 
 def exit_with(program: str, message: str, code: int) -> int:
     """Print `program: message` as one line on stderr and return `code` (for main())."""
-    first_line = " ".join(str(message).split())  # a message never spans lines
-    print(f"{program}: {first_line}", file=sys.stderr)
+    one_line = " ".join(str(message).split())  # a message never spans lines
+    print(f"{program}: {one_line}", file=sys.stderr)
     return code
