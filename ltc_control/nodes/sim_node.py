@@ -10,8 +10,8 @@ Two pacing modes. Real time: a wall timer advances one control period per tick. 
 demos and benchmarks): the sim advances as soon as the command answering the last joint state
 arrives, or after `step_timeout` (s, wall) with the previous command held (a missed command;
 before the first command ever arrives, the sim is waiting for its controller, not missing
-commands); faster than real time and independent of machine load. Malformed commands are refused and counted; the previous
-command is held.
+commands); faster than real time and independent of machine load. Malformed commands are
+refused and counted; the previous command is held.
 """
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ def save_policy(policy: LiquidPolicy, path: str | Path) -> Path:
 def load_policy(path: str | Path) -> LiquidPolicy:
     """Read a model file written by `save_policy`; the policy starts with a zero state."""
     path = Path(path)
-    metadata, arrays = _read_archive(path)
+    metadata, arrays = read_archive(path)
     _check_header(path, metadata)
     _check_manifest(path, metadata, arrays)
     try:
@@ -108,10 +108,9 @@ def load_policy(path: str | Path) -> LiquidPolicy:
         raise ModelFileError(f"model file {path} is inconsistent: {exc}") from exc
 
 
-def read_npz(path: str | Path) -> dict[str, np.ndarray]:
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
     """Every array of the .npz archive at `path`, never unpickling anything; ModelFileError
     saying what the file is instead (missing, not an .npz archive, pickled entries, damaged)."""
-    path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"model file {path} does not exist")
     if not zipfile.is_zipfile(path):
@@ -153,8 +152,11 @@ def _what_it_is(head: bytes) -> str:
     return f"a text file (starting {first_line!r})"
 
 
-def _read_archive(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    arrays = read_npz(path)
+def read_archive(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """(metadata, arrays) of any ltc_control model file (the runtime's or a baseline's format),
+    or a ModelFileError saying what is wrong with the file."""
+    path = Path(path)
+    arrays = _read_npz(path)
     if _METADATA_KEY not in arrays:
         raise ModelFileError(f"model file {path} has no {_METADATA_KEY} entry")
     try:

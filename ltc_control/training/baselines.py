@@ -23,7 +23,7 @@ import numpy as np
 
 from ltc_control.runtime import LSTMRuntime, Normalization, load_policy
 from ltc_control.runtime.errors import ModelFileError, RuntimeInputError
-from ltc_control.runtime.model_file import read_npz
+from ltc_control.runtime.model_file import read_archive
 
 FORMAT_NAME = "ltc_control.baseline_policy"
 FORMAT_VERSION = 1
@@ -117,8 +117,7 @@ def load_trained_policy(path: str | Path) -> Any:
     """A runtime LiquidPolicy or a BaselinePolicy, by the file's format (ModelFileError if
     neither)."""
     path = Path(path)
-    arrays = read_npz(path)
-    header = _header(path, arrays.pop("__metadata__", None))
+    header, arrays = read_archive(path)
     if header.get("format") != FORMAT_NAME:
         return load_policy(path)
     if header.get("format_version") != FORMAT_VERSION:
@@ -129,15 +128,3 @@ def load_trained_policy(path: str | Path) -> Any:
         return BaselinePolicy(header["kind"], params, normalization, header)
     except KeyError as exc:
         raise ModelFileError(f"{path}: baseline model file lacks {exc}") from exc
-
-
-def _header(path: Path, metadata: np.ndarray | None) -> dict[str, Any]:
-    if metadata is None:
-        raise ModelFileError(f"model file {path} has no __metadata__ entry")
-    try:
-        header = json.loads(metadata.tobytes().decode("utf-8"))
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-        raise ModelFileError(f"model file {path} has corrupt metadata: {exc}") from exc
-    if not isinstance(header, dict):
-        raise ModelFileError(f"model file {path}: metadata is not a JSON object")
-    return header
