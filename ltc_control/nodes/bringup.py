@@ -15,7 +15,9 @@ from pathlib import Path
 
 import yaml
 
+from ltc_control.errors import ConfigError, did_you_mean
 from ltc_control.nodes.launch_xml import NodeLaunch, read_launch_file
+from ltc_control.nodes.spin import ros_errors_as_config_errors
 from ltc_control.resources import PACKAGE
 
 
@@ -83,12 +85,18 @@ def build_nodes(
         if entry.package != PACKAGE:
             skipped.append(entry)
             continue
-        factory = factories[entry.executable]
-        nodes.append(
-            factory(
-                context=context,
-                cli_args=ros_arguments(entry, workdir),
-                use_global_arguments=False,
+        factory = factories.get(entry.executable)
+        if factory is None:
+            raise ConfigError(
+                f"{launch_file}: {PACKAGE} has no executable {entry.executable!r}"
+                f"{did_you_mean(entry.executable, factories)}"
             )
-        )
+        with ros_errors_as_config_errors(entry.name):
+            nodes.append(
+                factory(
+                    context=context,
+                    cli_args=ros_arguments(entry, workdir),
+                    use_global_arguments=False,
+                )
+            )
     return Bringup(nodes, skipped)

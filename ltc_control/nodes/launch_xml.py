@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ltc_control.errors import ConfigError
+from ltc_control.errors import ConfigError, did_you_mean
 from ltc_control.resources import old_layout_hint
 
 # Tag -> allowed attributes, as the ROS 2 XML frontend (launch_xml / launch_ros) accepts them.
@@ -89,9 +89,14 @@ def read_launch_file(
         raise ConfigError(f"{path}: cannot read launch XML: {exc}") from exc
     _validate(root, path)
     overrides = dict(overrides or {})
-    unknown = set(overrides) - {a.get("name") for a in root.findall("arg")}
+    known = [a.get("name") for a in root.findall("arg")]
+    unknown = sorted(set(overrides) - set(known))
     if unknown:
-        raise ConfigError(f"{path}: no launch argument(s) {sorted(unknown)}")
+        hints = "".join(did_you_mean(name, known) for name in unknown)
+        raise ConfigError(
+            f"{path.name} has no launch argument {', '.join(unknown)}{hints}; "
+            f"its arguments: {', '.join(known)}"
+        )
     resolver = _Resolver(path, find_package_share or _default_share)
     result = LaunchFile(path, {}, {}, [], [], {})
     for element in root:
