@@ -19,7 +19,9 @@ POLICY_PERIOD = 0.01  # s, the policy's rate (config/<robot>/ros.yaml)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--robot", type=robot_name, default="panda", help="robot (a folder of config/, e.g. panda)")
+    parser.add_argument(
+        "--robot", type=robot_name, default="panda", help="robot (a folder of config/, e.g. panda)"
+    )
     parser.add_argument(
         "--model",
         type=existing_file,

@@ -39,7 +39,9 @@ def make_demo_bag(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output", type=Path, help="bag directory to create")
-    parser.add_argument("--robot", default="double_pendulum", help="robot (a folder of config/, e.g. panda)")
+    parser.add_argument(
+        "--robot", default="double_pendulum", help="robot (a folder of config/, e.g. panda)"
+    )
     parser.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
     parser.add_argument("--episodes", type=int, default=2)
     parser.add_argument("--duration", type=float, default=2.0, help="s per episode")
