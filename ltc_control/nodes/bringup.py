@@ -2,7 +2,8 @@
 
 For machines without the ROS 2 launch system (no `ros2 launch`): reads the same launch XML and
 parameter files, builds each ltc_control node with its own `--ros-args` (parameter files,
-parameters, remaps), and spins them all on one EventsExecutor (manual composition). Nodes of
+parameters, remaps), and spins them all on one EventsExecutor (manual composition). A
+`composed_nodes` entry stands for the nodes it composes, with what reaches each of them. Nodes of
 other packages (Gazebo, controller_manager, ...) cannot run here and are reported, not faked.
 """
 
@@ -15,12 +16,13 @@ from pathlib import Path
 
 import yaml
 
+from ltc_control.nodes import composed
 from ltc_control.nodes.launch_xml import NodeLaunch, read_launch_file
 from ltc_control.resources import PACKAGE
 
 
 def node_factories() -> dict[str, Callable[..., object]]:
-    """Executable name -> node class, for every executable the package installs."""
+    """Executable name -> node class, for every node executable the package installs."""
     from ltc_control.nodes.policy_node import PolicyNode
     from ltc_control.nodes.safety_filter_node import SafetyFilterNode
     from ltc_control.nodes.sim_node import SimNode
@@ -46,7 +48,7 @@ def ros_arguments(node: NodeLaunch, workdir: Path) -> list[str]:
         args += ["-r", f"__ns:={node.namespace}"]
     files = list(node.parameter_files)
     if node.parameters:
-        inline = {key: _yaml_value(value) for key, value in node.parameters.items()}
+        inline = {key: composed.parameter_value(value) for key, value in node.parameters.items()}
         path = workdir / f"{node.name}_inline_parameters.yaml"
         path.write_text(yaml.safe_dump({node.name: {"ros__parameters": inline}}))
         files.append(path)
@@ -57,9 +59,13 @@ def ros_arguments(node: NodeLaunch, workdir: Path) -> list[str]:
     return args
 
 
-def _yaml_value(text: str) -> object:
-    """Launch parameter values are YAML scalars (`true`, `100.0`, `panda`); '' stays a string."""
-    return yaml.safe_load(text) if text else ""
+def expand_composed(entries: list[NodeLaunch]) -> list[NodeLaunch]:
+    """Launch entries with each composed_nodes entry replaced by the nodes it starts."""
+    result = []
+    for entry in entries:
+        is_composed = entry.package == PACKAGE and entry.executable == composed.EXECUTABLE
+        result.extend(composed.members(entry) if is_composed else [entry])
+    return result
 
 
 @dataclass
@@ -79,7 +85,7 @@ def build_nodes(
     workdir = Path(tempfile.mkdtemp(prefix="ltc_bringup_")) if workdir is None else workdir
     factories = node_factories()
     nodes, skipped = [], []
-    for entry in launch.nodes:
+    for entry in expand_composed(launch.nodes):
         if entry.package != PACKAGE:
             skipped.append(entry)
             continue
