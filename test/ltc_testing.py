@@ -3,6 +3,7 @@ sys.path under pytest, and benchmarks add it)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from ltc_control.control.signals import policy_input_names, policy_output_names
@@ -33,3 +34,12 @@ def write_untrained_policy(robot_name: str, path: Path, seed: int = 0) -> Path:
         path=path,
     )
     return path
+
+
+def launch_command(entry: object, workdir: Path) -> list[str]:
+    """The command line `ros2 launch` runs for one of our launch entries (a NodeLaunch): the
+    venv's executable, its own arguments, then its --ros-args."""
+    from ltc_control.nodes.bringup import ros_arguments
+
+    executable = str(Path(sys.prefix) / "bin" / entry.executable)
+    return [executable, *entry.arguments, *ros_arguments(entry, workdir)]

@@ -43,7 +43,9 @@ def ros_arguments(node: NodeLaunch, workdir: Path) -> list[str]:
     node's other files: node-specific file entries beat `-p` overrides in rcl, so `-p` would
     lose to the shared parameter file.
     """
-    args = ["--ros-args", "-r", f"__node:={node.name}"]
+    args = ["--ros-args"]
+    if node.name:  # composed_nodes has none: a global __node would rename all its nodes
+        args += ["-r", f"__node:={node.name}"]
     if node.namespace:
         args += ["-r", f"__ns:={node.namespace}"]
     files = list(node.parameter_files)

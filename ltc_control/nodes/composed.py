@@ -119,15 +119,15 @@ def build(context: object, arguments: Sequence[str]) -> list[object]:
 
 
 def main(args: list[str] | None = None) -> int:
-    from rclpy.utilities import remove_ros_args
-
     from ltc_control.nodes.spin import serve
 
     argv = sys.argv if args is None else [EXECUTABLE, *args]
-    own = remove_ros_args(argv)[1:]
+    # Only the ROS arguments go to rcl: it would read node:parameter:=value as remap rules.
+    split = argv.index("--ros-args") if "--ros-args" in argv else len(argv)
+    own, ros = argv[1:split], argv[split:]
     try:
         parse_arguments(own)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    return serve(lambda context: build(context, own), args=argv)
+    return serve(lambda context: build(context, own), args=[argv[0], *ros])
