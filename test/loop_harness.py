@@ -9,7 +9,7 @@ Starts a launch file's nodes in this process, as `ltc-control bringup` does (or,
 launch file gives it), plus a probe on the loop's topics, and prints JSON lines on stdout:
 
     {"event": "ready"}                                nodes built, spinning
-    {"event": "counts", "t", "commands", "nominal", "unsafe"}   every 0.25 s (totals)
+    {"event": "counts", "t", "commands", "states", "nominal", "unsafe"}  every 0.25 s (totals)
     {"event": "mode", "t", "mode", "reason"}          SafetyStatus mode changes
     {"event": "brake", "t", "matched"}                the first braking command of a watchdog
                                                       episode arrived (its own arrival time when
@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,8 @@ def emit(event: str, **fields: object) -> None:
     print(json.dumps({"event": event, **fields}), flush=True)
 
 
-def make_probe(context: object, robot_name: str) -> object:
+def make_probe(context: object, robot_name: str, states: Callable[[], int]) -> object:
+    """`states()`: joint states published so far (0 without a simulator here)."""
     from diagnostic_msgs.msg import DiagnosticArray
     from rclpy.node import Node
     from sensor_msgs.msg import JointState
@@ -113,6 +115,7 @@ def make_probe(context: object, robot_name: str) -> object:
                 "counts",
                 t=time.monotonic(),
                 commands=self.commands,
+                states=states(),
                 nominal=self.nominal,
                 unsafe=self.unsafe,
             )
@@ -159,12 +162,12 @@ def main() -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.update(requested=True))
     signal.signal(signal.SIGTERM, lambda *_: stop.update(requested=True))
     context, nodes = build(args)
-    probe = make_probe(context, args.robot)
+    sim = next((node for node in nodes if node.get_name() == "sim"), None)
+    probe = make_probe(context, args.robot, lambda: round(sim.sim.time / sim.period) if sim else 0)
     executor = make_executor(context)
     for node in [*nodes, probe]:
         executor.add_node(node)
     busy_poll = args.busy_poll or any(getattr(node, "busy_poll", False) for node in nodes)
-    sim = next((node for node in nodes if node.get_name() == "sim"), None)
     start = time.monotonic()
     end = start + args.seconds if args.seconds else float("inf")
     emit("ready", t=start)

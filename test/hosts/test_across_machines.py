@@ -18,6 +18,7 @@ from split_loop import SplitLoop
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 RATE_HZ = 1000.0
+POLICY_HZ = 100.0
 WATCHDOG_TIMEOUT = 0.05  # s, config/panda.yaml's
 CUTS = 3
 HOLD_S = 0.6  # link down, s: longer than the watchdog and three diagnostics periods
@@ -53,8 +54,10 @@ def test_policy_across_a_link_is_braked_on_a_cut_and_recovers(
         first = counts_after(loop.wait_until_flowing(0.0)["t"] + 1.0)
         last = counts_after(first["t"] + 2.0)
         seconds = last["t"] - first["t"]
-        assert (last["commands"] - first["commands"]) / seconds >= 0.8 * RATE_HZ
-        assert (last["nominal"] - first["nominal"]) / seconds >= 80.0, "100 Hz policy"
+        states, commands, nominal = (last[k] - first[k] for k in ("states", "commands", "nominal"))
+        assert commands >= 0.95 * states, "the filter answers every joint state"
+        assert states >= 0.5 * RATE_HZ * seconds, "the real-time sim (on a loaded machine)"
+        assert nominal / seconds >= 0.5 * POLICY_HZ, "the remote policy's commands arrive"
 
         for _ in range(CUTS):
             cut = loop.cut_and_restore(HOLD_S, recover_within=10.0)
