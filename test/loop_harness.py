@@ -18,8 +18,8 @@ launch file gives it), plus a probe on the loop's topics, and prints JSON lines 
     {"event": "summary", ...}                         at the end (SIGINT/SIGTERM or --seconds)
 
 Times are time.monotonic(): one clock for every network namespace of a machine. The summary has
-the loop latency measured by the simulator's CommandLatency after --warmup s, as bench/e2e.py
-reports it (ltc_testing.latency_summary), the policy's round trip (joint-state stamp to its
+the loop latency measured by the simulator's CommandLatency (from --warmup s after the filter
+first filtered the policy's command), as bench/e2e.py reports it (ltc_testing.latency_summary), the policy's round trip (joint-state stamp to its
 nominal command's arrival, wall-clock stamps only) and the commands outside the torque box.
 """
 
@@ -43,6 +43,7 @@ from ltc_testing import latency_summary, launch_command
 
 COUNTS_PERIOD_S = 0.25
 COMMANDS_KEPT = 200  # recent commands a braking status is matched against
+FLOW_TIMEOUT_S = 60.0  # longest wait for the loop to filter before measuring anyway
 
 
 def emit(event: str, **fields: object) -> None:
@@ -151,12 +152,17 @@ def main() -> None:
     parser.add_argument("arguments", nargs="*", help="launch arguments, name:=value")
     parser.add_argument("--executable", action="store_true", help="as composed_nodes builds it")
     parser.add_argument("--busy-poll", action="store_true", help="as bringup --busy-poll spins")
-    parser.add_argument("--warmup", type=float, default=1.0, help="s before latency counts")
-    parser.add_argument("--seconds", type=float, default=0.0, help="run time, s (0: until signal)")
+    parser.add_argument(
+        "--warmup", type=float, default=1.0, help="s of filtering before latency counts"
+    )
+    parser.add_argument("--seconds", type=float, default=0.0, help="s measured (0: until signal)")
     parser.add_argument("--robot", default="panda", help="for the torque box")
     args = parser.parse_args()
 
+    from ltc_control.msg import SafetyStatus
     from ltc_control.nodes.spin import make_executor, spin_until_shutdown
+
+    FILTERED = SafetyStatus.MODE_FILTERED
 
     stop = {"requested": False}
     signal.signal(signal.SIGINT, lambda *_: stop.update(requested=True))
@@ -169,23 +175,27 @@ def main() -> None:
         executor.add_node(node)
     busy_poll = args.busy_poll or any(getattr(node, "busy_poll", False) for node in nodes)
     start = time.monotonic()
-    end = start + args.seconds if args.seconds else float("inf")
     emit("ready", t=start)
+    end = float("inf")
 
-    def spin_until(deadline: float, stoppable: bool = True) -> None:
-        def done() -> bool:
-            return (stoppable and stop["requested"]) or time.monotonic() >= min(deadline, end)
+    def spin_until(done: Callable[[], bool], stoppable: bool = True) -> None:
+        def finished() -> bool:
+            return (stoppable and stop["requested"]) or done() or time.monotonic() >= end
 
-        spin_until_shutdown(executor, context, done, busy_poll)
+        spin_until_shutdown(executor, context, finished, busy_poll)
 
-    spin_until(start + args.warmup)
+    # Latency counts once the loop filters the policy's commands and --warmup s have passed.
+    spin_until(lambda: probe.mode == FILTERED or time.monotonic() > start + FLOW_TIMEOUT_S)
+    warm = time.monotonic() + args.warmup
+    spin_until(lambda: time.monotonic() >= warm)
     measured_from, published_before = time.monotonic(), sim.sim.time if sim else 0.0
+    end = measured_from + args.seconds if args.seconds else float("inf")
     if sim is not None:
         sim.latency.reset()
     gc.collect()
     gc.freeze()
     gc.disable()
-    spin_until(float("inf"))
+    spin_until(lambda: False)
     seconds = time.monotonic() - measured_from
     summary = {"unsafe_commands": probe.unsafe, "commands": probe.commands, "seconds": seconds}
     if sim is not None:
@@ -193,7 +203,7 @@ def main() -> None:
         rate = 1.0 / sim.period
         published = round((sim.sim.time - published_before) * rate)
         end = time.monotonic() + 0.1
-        spin_until(end, stoppable=False)
+        spin_until(lambda: False, stoppable=False)
         summary.update(latency_summary(sim.latency, rate, published, seconds))
     trips = probe.round_trip_s.values() * 1e3
     if trips.size:
