@@ -21,7 +21,8 @@ Then, on the split loop, --cuts times: the link is cut (the edge end's IFF_UP, a
 down` does), held --hold s, restored; "brake after cut" = the first braking command's arrival at
 the robot's command topic after the cut (matched to the filter's watchdog SafetyStatus), and
 recovery = the filter filtering again; each cut is counted as reported when the filter's
-SafetyStatus said watchdog and its /diagnostics (5 Hz on this loop) said ERROR before the restore. "policy round trip" = a joint state's stamp to the
+SafetyStatus said watchdog, and its /diagnostics (5 Hz on this loop) said ERROR before the restore
+(or within the report period after it). "policy round trip" = a joint state's stamp to the
 arrival of the policy's nominal command answering it (its stamp), at the filter's host.
 Human table, then one JSON line.
 """
@@ -109,7 +110,10 @@ def run_split(params: Path, model: Path, seconds: float, cuts: int, hold: float)
         brake_matched=sum(bool(c.brake.get("matched")) for c in braked),
         recovered=sum(bool(c.recovered) for c in results),
         reported_status=sum(bool(c.watchdog_status) for c in results),
-        reported_diagnostics=sum(bool(c.error_diagnostics) for c in results),
+        reported_diagnostics=sum(
+            bool(c.error_diagnostics) and c.error_diagnostics["t"] < c.restored_at + 0.2
+            for c in results
+        ),
         brake_after_cut_ms_median=float(np.median(after_ms)) if braked else None,
         brake_after_cut_ms_max=float(after_ms.max()) if braked else None,
         recovery_after_restore_ms_median=float(
