@@ -73,6 +73,7 @@ def test_executables_and_data_are_installed(workspace: Path) -> None:
         "safety_filter_node",
         "sim_node",
         "target_node",
+        "composed_nodes",
         "ltc-control",
     } <= executables
     share = prefix / "share" / "ltc_control"
