@@ -65,3 +65,22 @@ def test_composed_executable_drives_a_robot_in_another_process(
         _, err = process.communicate(timeout=30)
     assert process.returncode == 0, err[-2000:]
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["sim,polcy"], "names ['polcy']; choose among sim, target, filter, policy"),
+        ([], "which nodes?"),
+        (["policy", "policy:model_file=x"], "expected node:parameter:=value"),
+        (["policy", "planner:robot:=panda"], "expected node:parameter:=value"),
+    ],
+)
+def test_composed_executable_refuses_bad_arguments_in_one_line(
+    arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ltc_control.nodes.composed import main
+
+    assert main([*arguments, "--ros-args"]) == 2
+    error = capsys.readouterr().err
+    assert message in error and len(error.strip().splitlines()) == 1
