@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from ltc_control.errors import ConfigError
 from ltc_control.resources import share_dir
 
 DEFAULT_LAUNCH_FILE = "sim.launch.xml"
@@ -48,7 +50,11 @@ def run(args: argparse.Namespace) -> int:
 
     # No ROS arguments for the process: the launch arguments (name:=value) are not remap rules,
     # and each node gets its own --ros-args from the launch file.
-    return serve(build, args=[], busy_poll=args.busy_poll)
+    try:
+        return serve(build, args=[], busy_poll=args.busy_poll)
+    except ConfigError as exc:  # a launch file or argument that cannot start
+        print(f"[bringup] {exc}", file=sys.stderr)
+        return 2
 
 
 def _argument(text: str) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from ltc_control.errors import ConfigError
 from ltc_control.nodes import composed
 from ltc_control.nodes.launch_xml import NodeLaunch, read_launch_file
 from ltc_control.resources import PACKAGE
@@ -84,6 +85,8 @@ def build_nodes(
     `workdir` receives the generated inline-parameter files (default: a fresh temporary dir).
     """
     launch = read_launch_file(launch_file, arguments)
+    if "nodes" in arguments:  # a misspelt name would start nothing, silently
+        composed.selected_nodes(arguments["nodes"])
     workdir = Path(tempfile.mkdtemp(prefix="ltc_bringup_")) if workdir is None else workdir
     factories = node_factories()
     nodes, skipped = [], []
@@ -99,4 +102,6 @@ def build_nodes(
                 use_global_arguments=False,
             )
         )
+    if not nodes and not skipped:
+        raise ConfigError(f"{launch_file.name}: nothing to start with {dict(arguments)}")
     return Bringup(nodes, skipped)

@@ -8,7 +8,8 @@ at 1 kHz, against >= 1.2 ms with the nodes in separate processes).
     composed_nodes sim,target,filter,policy policy:model_file:=/m.npz \\
         --ros-args --params-file panda.yaml -r safety_filter:commands:=/effort_controller/commands
 
-Arguments: the nodes (comma-separated, among NODE_CHOICES), then per-node parameters
+Arguments: the nodes (comma-separated, among NODE_CHOICES, or among those `--among a,b` lists:
+the nodes a launch file offers), then per-node parameters
 `node:parameter:=value` (YAML values, the rcl `-p node:name:=value` syntax, but they beat the
 parameter file, as a launch file's <param> does). The ROS arguments are the process's: the
 parameter file's per-node sections and node-prefixed remaps (`-r node:from:=to`) reach only
@@ -37,13 +38,13 @@ NODE_CHOICES: dict[str, tuple[str, str]] = {
 }
 
 
-def selected_nodes(text: str) -> list[str]:
-    """`sim,filter` -> ['sim', 'filter'] in creation order; unknown names are an error."""
+def selected_nodes(text: str, among: Sequence[str] = tuple(NODE_CHOICES)) -> list[str]:
+    """`sim,filter` -> ['sim', 'filter'] in creation order; names not `among` are an error."""
     names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = sorted(set(names) - set(NODE_CHOICES))
+    unknown = sorted(set(names) - set(among))
     if unknown or not names:
         raise ConfigError(
-            f"nodes: {text!r} names {unknown or 'nothing'}; choose among {', '.join(NODE_CHOICES)}"
+            f"nodes: {text!r} names {unknown or 'nothing'}; choose among {', '.join(among)}"
         )
     return [name for name in NODE_CHOICES if name in names]
 
@@ -56,9 +57,15 @@ def parameter_value(text: str) -> object:
 def parse_arguments(arguments: Sequence[str]) -> tuple[list[str], dict[str, dict[str, str]]]:
     """The executable's own arguments -> (nodes in creation order, node name -> parameter name
     -> value as written)."""
+    arguments = list(arguments)
+    among = list(NODE_CHOICES)
+    if "--among" in arguments[:-1]:  # the nodes a launch file offers (robot: no simulator)
+        at = arguments.index("--among")
+        among = selected_nodes(arguments[at + 1])
+        del arguments[at : at + 2]
     if not arguments:
-        raise ConfigError(f"{EXECUTABLE}: which nodes? e.g. {','.join(NODE_CHOICES)}")
-    nodes = selected_nodes(arguments[0])
+        raise ConfigError(f"{EXECUTABLE}: which nodes? e.g. {','.join(among)}")
+    nodes = selected_nodes(arguments[0], among)
     parameters: dict[str, dict[str, str]] = {}
     known = {node_name for _, node_name in NODE_CHOICES.values()}
     for item in arguments[1:]:

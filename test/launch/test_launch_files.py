@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 import re
 import shlex
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from importlib import metadata
 from pathlib import Path
@@ -277,3 +279,31 @@ def test_in_process_bringup_builds_only_the_selected_nodes(
     assert sorted(node.get_name() for node in bringup.nodes) == ["safety_filter", "sim"]
     for node in bringup.nodes:
         node.destroy_node()
+
+
+@pytest.mark.parametrize(
+    ("launch_file", "arguments", "message"),
+    [
+        ("sim.launch.xml", "nodes:=polcy", "choose among sim, target, filter, policy"),
+        ("sim.launch.xml", "nodes:=polcy composed:=false", "choose among sim, target, filter"),
+        (
+            "robot.launch.xml",
+            "nodes:=sim",
+            "nodes: 'sim' names ['sim']; choose among filter, policy",
+        ),
+        ("robot.launch.xml", "nodes:=sim composed:=false", "nothing to start"),
+    ],
+)
+def test_bringup_refuses_a_selection_that_starts_nothing_in_one_line(
+    launch_file: str, arguments: str, message: str
+) -> None:
+    executable = Path(sys.prefix) / "bin" / "ltc-control"
+    result = subprocess.run(
+        [str(executable), "bringup", launch_file, *arguments.split()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("[bringup] ") and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
