@@ -9,7 +9,7 @@ same seeded randomized episodes (targets incl. unreachable ones, initial
 states, ±10 % link masses, sensor noise). Policies were trained at 100 Hz; liquid and LSTM
 policies are also run at 50 Hz, 200 Hz and 100 Hz with ±30 % timing jitter.
 
-Metrics (training.evaluation): tracking RMSE (m) on reachable targets, its ratio to the expert's
+Metrics (evaluation.closed_loop): tracking RMSE (m) on reachable targets, its ratio to the expert's
 on the same episodes (filtered policy vs filtered expert; also both unfiltered at 100 Hz), success rate, effort (N·m RMS over gravity), filter interventions,
 limit violations (true state). rate_shift_degradation = mean over the three shifted conditions
 of rmse(condition) / rmse(100 Hz) - 1 (0 = unaffected).

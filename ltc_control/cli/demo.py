@@ -26,8 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ltc_control.control.metrics import end_effector_errors, summarize
-    from ltc_control.control.report import plot_run
+    from ltc_control.evaluation.plots import plot_run
+    from ltc_control.evaluation.run_metrics import end_effector_errors, summarize
     from ltc_control.nodes.demo import run_demo
     from ltc_control.robots.dynamics import PinocchioDynamics
 

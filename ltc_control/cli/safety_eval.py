@@ -1,6 +1,6 @@
 """`ltc-control safety-eval ROBOT [...]`: the safety filter's closed-loop evaluation in MuJoCo
 (aggressive nominal controller, with or without the filter, optional mass mismatch).
-Arguments are those of `python -m ltc_control.safety.evaluation`."""
+Arguments are those of `python -m ltc_control.evaluation.safety_episodes`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ltc_control.safety.evaluation import main
+    from ltc_control.evaluation.safety_episodes import main
 
     main(args.arguments)
     return 0

@@ -9,10 +9,7 @@ Public API:
 torch is imported only when a model is built or trained; evaluation needs numpy only.
 """
 
-from ltc_control.training.baselines import BaselinePolicy, load_trained_policy
-from ltc_control.training.config import TrainConfig, load_train_config, train_config_from_dict
-from ltc_control.training.errors import TrainingConfigError, TrainingDataError
-from ltc_control.training.evaluation import (
+from ltc_control.evaluation.closed_loop import (
     NOMINAL,
     RATE_SHIFT,
     Condition,
@@ -20,6 +17,9 @@ from ltc_control.training.evaluation import (
     Evaluator,
     summarize,
 )
+from ltc_control.training.baselines import BaselinePolicy, load_trained_policy
+from ltc_control.training.config import TrainConfig, load_train_config, train_config_from_dict
+from ltc_control.training.errors import TrainingConfigError, TrainingDataError
 
 __all__ = [
     "NOMINAL",

@@ -32,6 +32,13 @@ from typing import Any
 
 import numpy as np
 
+from ltc_control.evaluation.closed_loop import (
+    Condition,
+    EvaluationConfig,
+    Evaluator,
+    MixedController,
+    summarize,
+)
 from ltc_control.robots import RobotDescription, load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.sim.rollouts import RolloutConfig, Trajectory, collect_rollouts
@@ -45,13 +52,6 @@ from ltc_control.training.dataset import (
     stack,
 )
 from ltc_control.training.errors import TrainingDataError
-from ltc_control.training.evaluation import (
-    Condition,
-    EvaluationConfig,
-    Evaluator,
-    MixedController,
-    summarize,
-)
 from ltc_control.training.export import to_policy
 from ltc_control.training.models import SequenceModel, build_model
 

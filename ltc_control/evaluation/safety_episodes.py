@@ -220,7 +220,7 @@ def _run_episode(sim, safety_filter, controller, report, targets, config, force_
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m ltc_control.safety.evaluation panda --episodes 200 [--no-filter]
+    """`python -m ltc_control.evaluation.safety_episodes panda --episodes 200 [--no-filter]
     [--mass-spread 0.1] [--set key=value ...]`: prints the report as one JSON line."""
     import argparse
     import json

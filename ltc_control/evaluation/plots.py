@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ltc_control.control.metrics import Recording, RunSummary
+from ltc_control.evaluation.run_metrics import Recording, RunSummary
 from ltc_control.robots.description import RobotDescription
 
 
