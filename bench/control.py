@@ -40,9 +40,9 @@ SHIFTED_POLICIES = ("cfc19", "ltc19", "lstm19")
 
 def _job(args: tuple[str, str, str, int, float, bool, bool]) -> tuple[str, str, str, dict, float]:
     robot_name, policy_name, condition_name, episodes, duration, use_filter, at_sensor_rate = args
+    from ltc_control.evaluation import NOMINAL, RATE_SHIFT, EvaluationConfig, Evaluator, summarize
     from ltc_control.resources import shipped_policy
     from ltc_control.robots import load_robot_description
-    from ltc_control.training import NOMINAL, RATE_SHIFT, EvaluationConfig, Evaluator, summarize
     from ltc_control.training.baselines import load_trained_policy
 
     condition = {c.name: c for c in (NOMINAL, *RATE_SHIFT)}[condition_name]
@@ -69,8 +69,8 @@ def _jobs(
     robots, episodes: int, duration: float, unfiltered: bool, at_sensor_rate: bool
 ) -> list[tuple]:
     """Arguments of `_job`: (robot, policy, condition, filtered) runs, the shared settings after."""
+    from ltc_control.evaluation import RATE_SHIFT
     from ltc_control.resources import shipped_policy
-    from ltc_control.training import RATE_SHIFT
 
     runs = []
     for robot in robots:

@@ -32,8 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from ltc_control.evaluation import Condition, EvaluationConfig, Evaluator, summarize
     from ltc_control.robots import available_robots, load_robot_description
-    from ltc_control.training import Condition, EvaluationConfig, Evaluator, summarize
     from ltc_control.training.baselines import load_trained_policy
 
     robot_name = args.robot or next(

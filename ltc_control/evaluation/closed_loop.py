@@ -37,13 +37,13 @@ import numpy as np
 from ltc_control.control.policy_controller import PolicyController
 from ltc_control.control.stamps import StampClock
 from ltc_control.errors import LtcControlError
+from ltc_control.evaluation.errors import EvaluationConfigError, EvaluationError
 from ltc_control.robots.description import RobotDescription
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.sim.expert import OperationalSpaceExpert
 from ltc_control.sim.rollouts import Trajectory
 from ltc_control.sim.simulator import ArmSimulator, randomized_simulator, sample_times
 from ltc_control.sim.task import TargetSchedule
-from ltc_control.training.errors import EvaluationError, TrainingConfigError
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class EvaluationConfig:
 
     def __post_init__(self) -> None:
         if self.episodes < 1 or not self.duration_s > 0.0:
-            raise TrainingConfigError(
+            raise EvaluationConfigError(
                 f"evaluation needs episodes >= 1 and duration_s > 0, got {self.episodes}, "
                 f"{self.duration_s}"
             )
@@ -427,7 +427,3 @@ def summarize(results: Sequence[EpisodeResult]) -> dict[str, float]:
         f"violations_{kind}": int(sum(r.violation_kinds[kind] for r in results))
         for kind in VIOLATION_KINDS
     }
-
-
-def with_episodes(config: EvaluationConfig, episodes: int) -> EvaluationConfig:
-    return replace(config, episodes=episodes)
