@@ -36,12 +36,12 @@ import numpy as np
 
 from ltc_control.control.policy_controller import PolicyController
 from ltc_control.control.stamps import StampClock
+from ltc_control.data.trajectory import Trajectory, TrajectoryRows
 from ltc_control.errors import LtcControlError
 from ltc_control.evaluation.errors import EvaluationConfigError, EvaluationError
 from ltc_control.robots.description import RobotDescription
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.sim.expert import OperationalSpaceExpert
-from ltc_control.sim.rollouts import Trajectory
 from ltc_control.sim.simulator import ArmSimulator, randomized_simulator, sample_times
 from ltc_control.sim.task import TargetSchedule
 
@@ -208,31 +208,6 @@ class _Tally:
         self.efforts.append(float(np.sum((applied - gravity) ** 2)))
 
 
-@dataclass
-class EpisodeRecord:
-    """Per-sample arrays of one episode (for plots and DAgger labels)."""
-
-    t: list[float] = field(default_factory=list)
-    q: list[np.ndarray] = field(default_factory=list)
-    v: list[np.ndarray] = field(default_factory=list)
-    target: list[np.ndarray] = field(default_factory=list)
-    ee_position: list[np.ndarray] = field(default_factory=list)
-    label: list[np.ndarray] = field(default_factory=list)
-
-    def trajectory(self, robot: RobotDescription, info: dict[str, Any]) -> Trajectory:
-        return Trajectory(
-            robot=robot.name,
-            joint_names=robot.joint_names,
-            t=np.array(self.t),
-            q=np.array(self.q),
-            v=np.array(self.v),
-            target=np.array(self.target),
-            ee_position=np.array(self.ee_position),
-            tau=np.array(self.label),
-            info=info,
-        )
-
-
 class Evaluator:
     """Runs episodes of one robot; holds the nominal dynamics, expert and safety filter."""
 
@@ -279,8 +254,10 @@ class Evaluator:
         seed: int,
         condition: Condition = NOMINAL,
         label: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
-    ) -> tuple[EpisodeResult, EpisodeRecord]:
-        """One closed-loop episode; `label(q, v, target)` (e.g. the expert) fills record.label."""
+    ) -> tuple[EpisodeResult, Trajectory]:
+        """One closed-loop episode and its samples (ee_position: the true end effector). `tau` is
+        the controller's nominal command, or `label(q, v, target)` (e.g. the expert) when given;
+        info["nominal_tau"] then holds the controller's command."""
         cfg, robot = self.config, self.robot
         rng = np.random.default_rng(seed)
         sim = randomized_simulator(robot, rng, seed, cfg)
@@ -295,7 +272,8 @@ class Evaluator:
         filter_rate = condition.rate_hz if cfg.filter_at_sensor_rate else None
         safety = self.safety_filter(filter_rate) if cfg.use_filter else None
         controller.reset()
-        record = EpisodeRecord()
+        rows = TrajectoryRows()
+        nominals = []
         errors = []
         tally = _Tally()
         times = sample_times(cfg.duration_s, condition.rate_hz, condition.jitter, seed)
@@ -308,15 +286,19 @@ class Evaluator:
             ee = sim.true_state().ee_position
             if schedule.label_at(t) == "reachable":
                 errors.append(np.sum((ee - target) ** 2))
-            record.t.append(float(t))
-            record.q.append(measured.q)
-            record.v.append(measured.v)
-            record.target.append(target)
-            record.ee_position.append(ee)
-            if label is not None:
-                record.label.append(label(measured.q, measured.v, target))
+            tau = nominal if label is None else label(measured.q, measured.v, target)
+            rows.append(float(t), measured.q, measured.v, target, ee, tau)
+            nominals.append(nominal)
             end = times[k + 1] if k + 1 < len(times) else t + period
             self._hold(sim, safety, nominal, measured, end, tally)
+        info: dict[str, Any] = {
+            "seed": seed,
+            "rate_hz": condition.rate_hz,
+            "jitter": condition.jitter,
+        }
+        if label is not None:
+            info["nominal_tau"] = np.array(nominals)
+        record = rows.trajectory(robot.name, robot.joint_names, info)
         result = EpisodeResult(
             seed=seed,
             tracking_rmse=float(np.sqrt(np.mean(errors))) if errors else 0.0,
@@ -377,9 +359,8 @@ class Evaluator:
     def _force_max(self) -> float:
         return self.safety_filter().config.force_max
 
-    def _success(self, schedule: TargetSchedule, record: EpisodeRecord) -> bool:
-        t = np.array(record.t)
-        ee, targets = np.array(record.ee_position), np.array(record.target)
+    def _success(self, schedule: TargetSchedule, record: Trajectory) -> bool:
+        t, ee, targets = record.t, record.ee_position, record.target
         ends = [s.start for s in schedule.segments[1:]] + [t[-1] + 1e-9]
         for segment, end in zip(schedule.segments, ends, strict=True):
             if segment.kind != "hold" or segment.label != "reachable":

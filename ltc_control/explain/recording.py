@@ -1,6 +1,6 @@
 """What a policy did along a rollout: its inputs, elapsed times, hidden states and outputs.
 
-A rollout is a list of `Trajectory` (ltc_control.sim), from one of three sources:
+A rollout is a list of `Trajectory` (ltc_control.data.trajectory), from one of three sources:
 - a rosbag2 recording (directory; `ltc_control.data.read_bag`),
 - a trajectory file (`.npz`, `save_trajectories` / `load_trajectories`, format below),
 - a closed-loop simulation (`simulate_trajectories`): the policy drives the MuJoCo arm through
@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from ltc_control.control.signals import ObservationLayout, SignalError
+from ltc_control.data.trajectory import TRAJECTORY_ARRAYS, Trajectory
 from ltc_control.edge.parameters import check_supported
 from ltc_control.explain.errors import ExplainError
 from ltc_control.runtime import LiquidPolicy
-from ltc_control.sim.rollouts import TRAJECTORY_ARRAYS, Trajectory
 
 MAX_DT = 0.1  # s, the policy node's default max_dt: longer gaps are clamped
 _METADATA = "__metadata__"

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ltc_control.control.signals import policy_input_names, policy_output_names
-from ltc_control.sim.rollouts import Trajectory
+from ltc_control.data.trajectory import Trajectory
 from ltc_control.training.errors import TrainingDataError
 
 STD_FLOOR = 1e-2

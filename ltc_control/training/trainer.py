@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from ltc_control.data.trajectory import Trajectory
 from ltc_control.evaluation.closed_loop import (
     Condition,
     EvaluationConfig,
@@ -41,7 +42,7 @@ from ltc_control.evaluation.closed_loop import (
 )
 from ltc_control.robots import RobotDescription, load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
-from ltc_control.sim.rollouts import RolloutConfig, Trajectory, collect_rollouts
+from ltc_control.sim.rollouts import RolloutConfig, collect_rollouts
 from ltc_control.training.config import ModelSpec, TrainConfig, TrainingOptions, resolve
 from ltc_control.training.dataset import (
     Episode,
@@ -306,13 +307,11 @@ class Trainer:
         )
         results, episodes = [], []
         for seed in evaluator.episode_seeds():
-            result, record = evaluator.run_episode(
+            result, trajectory = evaluator.run_episode(
                 controller, seed, condition, label=evaluator.expert.torque
             )
             results.append(result)
-            trajectory = record.trajectory(
-                self.robot, {"dagger_round": round_index + 1, "seed": seed}
-            )
+            trajectory.info["dagger_round"] = round_index + 1
             episodes.append(self.normalizer.normalize(self.episode(trajectory)))
             bar.update(1)
         bar.close()
