@@ -91,7 +91,8 @@ def _print_summary(r: dict, figure: Path) -> None:
         ),
         (
             "filter interventions",
-            f"{r['interventions']} of {r['filter_steps']} cycles sampled by SafetyStatus, {r['fallbacks']} braking",
+            f"{r['interventions']} of {r['filter_steps']} cycles sampled by SafetyStatus, "
+            f"{r['fallbacks']} braking, {r['waiting']} waiting for the first nominal command",
         ),
         ("max torque / limit", f"{r['max_torque_ratio']:.2f}"),
         (

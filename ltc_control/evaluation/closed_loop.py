@@ -3,10 +3,11 @@
 An episode: the MuJoCo arm (ArmSimulator, masses perturbed, noisy sensors) starts near home; a
 seeded random TargetSchedule (some targets below the table or out of reach) runs for
 `duration_s`; at each sensor instant (rate `rate_hz`, intervals jittered by ±`jitter`) the
-controller computes a nominal torque and the SafetyFilter (if enabled) turns it into the applied
-torque: once per sample, held until the next one (default: cheap, for training-time checks),
-or every control_period of the safety config on the held nominal with fresh measurements
-(`filter_at_sensor_rate=False`: the 1 kHz torque loop the filter node runs; bench/control.py).
+controller computes a nominal torque and the safety filter (if enabled) turns it into the applied
+torque through the filter node's own torque loop (control.FilterLoop): once per sample, held until
+the next one (default: cheap, for training-time checks), or every control_period of the safety
+config on the held nominal with fresh measurements (`filter_at_sensor_rate=False`: the 1 kHz
+torque loop as the filter node runs it; bench/control.py).
 A learned policy is driven through `control.PolicyController` with the sample stamps as message
 stamps, so its network steps with the real elapsed time and g(q) is added back exactly as in the
 ROS policy node (eval == deployment). Episode `i` of a seed is the same for every controller
@@ -34,6 +35,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ltc_control.control.filter_loop import FALLBACK, FilterLoop, FilterStatus
 from ltc_control.control.policy_controller import PolicyController
 from ltc_control.control.stamps import StampClock
 from ltc_control.data.trajectory import Trajectory, TrajectoryRows
@@ -191,9 +193,11 @@ class _Tally:
     kinds: dict[str, int] = field(default_factory=lambda: dict.fromkeys(VIOLATION_KINDS, 0))
     efforts: list[float] = field(default_factory=list)
 
-    def filtered(self, result: Any, nominal: np.ndarray, applied: np.ndarray, tol: float) -> None:
+    def filtered(
+        self, status: FilterStatus, nominal: np.ndarray, applied: np.ndarray, tol: float
+    ) -> None:
         self.filter_steps += 1
-        self.fallbacks += result.mode == "fallback"
+        self.fallbacks += status.mode == FALLBACK
         self.interventions += bool(np.max(np.abs(applied - nominal)) > tol)
 
     def check(
@@ -270,7 +274,7 @@ class Evaluator:
             cfg.unreachable_fraction,
         )
         filter_rate = condition.rate_hz if cfg.filter_at_sensor_rate else None
-        safety = self.safety_filter(filter_rate) if cfg.use_filter else None
+        loop = FilterLoop(self.safety_filter(filter_rate)) if cfg.use_filter else None
         controller.reset()
         rows = TrajectoryRows()
         nominals = []
@@ -290,7 +294,7 @@ class Evaluator:
             rows.append(float(t), measured.q, measured.v, target, ee, tau)
             nominals.append(nominal)
             end = times[k + 1] if k + 1 < len(times) else t + period
-            self._hold(sim, safety, nominal, measured, end, tally)
+            self._hold(sim, loop, nominal, measured, end, tally)
         info: dict[str, Any] = {
             "seed": seed,
             "rate_hz": condition.rate_hz,
@@ -316,29 +320,33 @@ class Evaluator:
     def _hold(
         self,
         sim: ArmSimulator,
-        safety: Any,
+        loop: FilterLoop | None,
         nominal: np.ndarray,
         measured: Any,
         end: float,
         tally: _Tally,
     ) -> None:
-        """Apply `nominal` until `end` (s): unfiltered, filtered once (filter at the sensor
-        rate), or re-filtered every filter period with fresh measurements (the torque loop);
-        limits are checked on the true state after every period."""
-        if safety is None:
+        """Apply `nominal` until `end` (s): unfiltered, or through the filter node's torque loop
+        (FilterLoop: the nominal command held, answered once per sample when the filter runs at
+        the sensor rate, else every filter period with fresh measurements); limits are checked
+        on the true state after every period."""
+        if loop is None:
             sim.apply(nominal)
             sim.advance_to(end)
             tally.check(self, sim, nominal, None)
             return
-        step = None if self.config.filter_at_sensor_rate else safety.config.control_period
+        names = self.robot.joint_names
+        step = None if self.config.filter_at_sensor_rate else loop.filter.config.control_period
         now = sim.time
+        loop.on_nominal(names, nominal, now)
         while True:
-            result = safety.filter(measured.q, measured.v, nominal)
-            applied = sim.apply(result.command)
-            tally.filtered(result, nominal, applied, self.config.intervention_tolerance)
+            loop.on_joint_state(names, measured.q, measured.v, stamp=now, now=now)
+            status = loop.step(now)
+            applied = sim.apply(status.command)
+            tally.filtered(status, nominal, applied, self.config.intervention_tolerance)
             now = end if step is None else min(now + step, end)
             sim.advance_to(now)
-            tally.check(self, sim, applied, safety)
+            tally.check(self, sim, applied, loop.filter)
             if now >= end - 1e-9:
                 return
             measured = sim.measure()

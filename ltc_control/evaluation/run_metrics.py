@@ -21,6 +21,10 @@ VELOCITY_TOLERANCE = 0.02  # fraction of the velocity limit
 TORQUE_TOLERANCE = 1e-6  # N·m
 FORCE_TOLERANCE = 0.05  # fraction of F_max
 INTERVENTION_THRESHOLD = 1e-3  # N·m: a smaller change is numerical noise, not an intervention
+# SafetyStatus modes (msg/SafetyStatus.msg): braking as a fallback or by the watchdog, and the
+# braking of the start-up wait for the first nominal command, counted apart.
+BRAKING_MODES = (1, 2)  # MODE_FALLBACK, MODE_WATCHDOG
+WAITING_MODE = 4  # MODE_WAITING
 
 
 @dataclass
@@ -53,6 +57,7 @@ class RunSummary:
     interventions: int  # filter steps that changed the command
     filter_steps: int
     fallbacks: int  # braking (fallback or watchdog) steps
+    waiting: int  # braking steps before the first nominal command
     max_torque_ratio: float  # max |tau| / effort limit over joints and time
     max_contact_force_n: float
     force_limit_n: float
@@ -89,7 +94,8 @@ def summarize(
         final_errors_m=_final_errors(t, targets, errors),
         interventions=int(np.sum(changed > INTERVENTION_THRESHOLD)),
         filter_steps=len(modes),
-        fallbacks=int(np.sum(modes != 0)),
+        fallbacks=int(np.sum(np.isin(modes, BRAKING_MODES))),
+        waiting=int(np.sum(modes == WAITING_MODE)),
         max_torque_ratio=float(np.max(np.abs(tau) / limits.effort)),
         max_contact_force_n=float(force.max()) if len(force) else 0.0,
         force_limit_n=force_limit,
