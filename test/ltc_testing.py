@@ -19,7 +19,7 @@ def write_untrained_policy(robot_name: str, path: Path, seed: int = 0) -> Path:
     from ncps.torch import CfC
     from ncps.wirings import AutoNCP
 
-    from ltc_control.runtime import from_ncps
+    from ltc_control.training.convert import from_ncps
 
     torch.manual_seed(seed)
     robot = load_robot_description(robot_name)

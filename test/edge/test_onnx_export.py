@@ -103,7 +103,7 @@ def test_mixed_memory_is_refused_by_name(tmp_path):
     from ncps.torch import CfC
     from ncps.wirings import AutoNCP
 
-    from ltc_control.runtime import from_ncps
+    from ltc_control.training.convert import from_ncps
 
     torch.manual_seed(0)
     policy = from_ncps(CfC(4, AutoNCP(10, 2), mixed_memory=True))
