@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from ltc_control.edge.onnx_export import check_export, export_onnx
 from ltc_control.edge.onnx_runner import OnnxPolicy, OnnxPolicyError, max_difference
-from ltc_control.edge.parameters import UnsupportedNetworkError
 from ltc_control.runtime import load_policy
+from ltc_control.runtime.paper_form import UnsupportedNetworkError
 
 TOLERANCE = 1e-5
 
