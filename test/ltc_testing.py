@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ltc_control.control.signals import policy_input_names, policy_output_names
 from ltc_control.robots import load_robot_description
+from ltc_control.runtime.signals import policy_input_names, policy_output_names
 
 
 def write_untrained_policy(robot_name: str, path: Path, seed: int = 0) -> Path:

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ltc_control.control.signals import JointMatcher, SignalError
 from ltc_control.control.stamps import StampClock
 from ltc_control.control.watchdog import CommandWatchdog
+from ltc_control.runtime.signals import JointMatcher, SignalError
 from ltc_control.safety import FilterResult, SafetyFilter
 
 FILTERED, FALLBACK, WATCHDOG, WAITING = "filtered", "fallback", "watchdog", "waiting"

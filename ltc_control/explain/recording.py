@@ -26,11 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ltc_control.control.signals import ObservationLayout, SignalError
 from ltc_control.data.trajectory import TRAJECTORY_ARRAYS, Trajectory
 from ltc_control.explain.errors import ExplainError
 from ltc_control.runtime import LiquidPolicy
 from ltc_control.runtime.paper_form import check_supported
+from ltc_control.runtime.signals import ObservationLayout, SignalError
 
 MAX_DT = 0.1  # s, the policy node's default max_dt: longer gaps are clamped
 _METADATA = "__metadata__"

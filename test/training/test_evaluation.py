@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltc_control.control.signals import policy_input_names, policy_output_names
 from ltc_control.evaluation import Condition, EvaluationConfig, Evaluator, summarize
 from ltc_control.robots import load_robot_description
 from ltc_control.runtime import Normalization
+from ltc_control.runtime.signals import policy_input_names, policy_output_names
 from ltc_control.training.baselines import BaselinePolicy
 
 ROBOT = load_robot_description("double_pendulum")

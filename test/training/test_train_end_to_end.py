@@ -9,8 +9,8 @@ import sys
 
 import numpy as np
 
-from ltc_control.control.signals import policy_input_names, policy_output_names
 from ltc_control.robots import load_robot_description
+from ltc_control.runtime.signals import policy_input_names, policy_output_names
 
 JOINTS = load_robot_description("double_pendulum").joint_names
 
