@@ -41,9 +41,11 @@ from ltc_control.control.stamps import StampClock
 from ltc_control.data.trajectory import Trajectory, TrajectoryRows
 from ltc_control.errors import LtcControlError
 from ltc_control.evaluation.errors import EvaluationConfigError, EvaluationError
+from ltc_control.robots import load_robot_description
 from ltc_control.robots.description import RobotDescription
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.sim.expert import OperationalSpaceExpert
+from ltc_control.sim.rollouts import RolloutConfig, collect_rollouts
 from ltc_control.sim.simulator import ArmSimulator, randomized_simulator, sample_times
 from ltc_control.sim.task import TargetSchedule
 
@@ -163,6 +165,49 @@ class MixedController:
         if self.beta == 0.0:
             return learned
         return self.beta * self.expert.command(t, q, v, target) + (1.0 - self.beta) * learned
+
+
+def simulate_trajectories(
+    policy: Any,
+    robot: str,
+    episodes: int = 2,
+    duration_s: float = 6.0,
+    rate_hz: float = 100.0,
+    seed: int = 0,
+    max_dt: float = 0.1,
+) -> list[Trajectory]:
+    """Closed loop: `policy` drives the simulated arm through PolicyController at `rate_hz`
+    towards the task's random targets (`collect_rollouts` with the policy as driver); `tau` holds
+    the expert's labels, `info["applied_tau"]` what the policy applied (clamped to the limits).
+    A refused sample (see PolicyController) holds gravity compensation; `max_dt` (s) is the
+    policy node's default."""
+    description = load_robot_description(robot)
+    gravity = PinocchioDynamics(description).gravity
+    names = description.joint_names
+
+    def make_driver():
+        controller = PolicyController(
+            policy, names, StampClock(nominal_dt=1.0 / rate_hz, max_dt=max_dt), gravity
+        )
+        controller.reset()
+
+        def drive(t: float, q: np.ndarray, v: np.ndarray, target: np.ndarray) -> np.ndarray:
+            controller.set_target(target)
+            step = controller.on_joint_state(names, q, v, stamp=t, now=t)
+            return gravity(q) if step is None else step.command
+
+        return drive
+
+    config = RolloutConfig(q_noise_std=0.0005, v_noise_std=0.005)
+    return collect_rollouts(
+        description,
+        episodes,
+        duration_s,
+        rate_hz,
+        seed=seed,
+        config=config,
+        make_driver=make_driver,
+    )
 
 
 @dataclass
