@@ -34,10 +34,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from tqdm import tqdm
 
-    from ltc_control.training.trainer import _quiet, run_training
+    from ltc_control.training.trainer import quiet, run_training
 
     try:
-        data, results = run_training(config, progress=_quiet if args.quiet else tqdm)
+        data, results = run_training(config, progress=quiet if args.quiet else tqdm)
     except LtcControlError as exc:
         print(f"ltc-control train: {exc}", file=sys.stderr)
         return 1

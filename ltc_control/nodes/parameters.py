@@ -95,7 +95,3 @@ def warn_unknown_parameters(node: Any) -> list[str]:
             f"parameter '{name}' is not a parameter of this node{hint}; ignored"
         )
     return unknown
-
-
-def spec_table(specs: tuple[ParameterSpec, ...]) -> dict[str, ParameterSpec]:
-    return {spec.name: spec for spec in specs}

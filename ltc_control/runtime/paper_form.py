@@ -70,16 +70,7 @@ def with_dtype(policy: LiquidPolicy, dtype: object) -> LiquidPolicy:
     """The same policy computing in `dtype` (a float32 model's parameters are exact in float64),
     with a zero state."""
     network = build_network(policy.network.config(), policy.network.params(), np.dtype(dtype))
-    return LiquidPolicy(
-        network,
-        input_names=policy.input_names,
-        output_names=policy.output_names,
-        input_units=policy.input_units,
-        output_units=policy.output_units,
-        normalization=policy.normalization,
-        model_id=policy.model_id,
-        description=policy.description,
-    )
+    return policy.with_network(network)
 
 
 def ltc_parameters(policy: LiquidPolicy) -> dict[str, np.ndarray]:

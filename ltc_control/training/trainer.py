@@ -75,8 +75,8 @@ class TrainResult:
     report: dict[str, Any] = field(default_factory=dict)
 
 
-def _quiet(iterable: Any = None, **_: Any) -> Any:
-    """A no-op progress bar."""
+def quiet(iterable: Any = None, **_: Any) -> Any:
+    """A no-op progress bar (the `progress` of a run that prints nothing)."""
 
     class _Bar:
         def update(self, *_: Any) -> None: ...
@@ -86,8 +86,24 @@ def _quiet(iterable: Any = None, **_: Any) -> Any:
     return _Bar() if iterable is None else iterable
 
 
+# The domain randomization (data.simulated) the expert rollouts and the DAgger episodes share;
+# DAgger episodes start at the evaluation's default initial speed.
+SHARED_RANDOMIZATION = (
+    "q_noise_std",
+    "v_noise_std",
+    "mass_spread",
+    "initial_offset",
+    "moving_fraction",
+    "unreachable_fraction",
+)
+
+
+def _randomization(simulated: Any) -> dict[str, float]:
+    return {key: getattr(simulated, key) for key in SHARED_RANDOMIZATION}
+
+
 def prepare_data(
-    config: TrainConfig, robot: RobotDescription, progress: Progress = _quiet
+    config: TrainConfig, robot: RobotDescription, progress: Progress = quiet
 ) -> DataBundle:
     """Simulated rollouts + rosbag recordings, curated, split by episode (see module doc)."""
     start = time.perf_counter()
@@ -141,15 +157,7 @@ def _simulated(
     sim = config.data.simulated
     if sim.episodes == 0:
         return []
-    rollout = RolloutConfig(
-        q_noise_std=sim.q_noise_std,
-        v_noise_std=sim.v_noise_std,
-        mass_spread=sim.mass_spread,
-        initial_offset=sim.initial_offset,
-        initial_speed=sim.initial_speed,
-        moving_fraction=sim.moving_fraction,
-        unreachable_fraction=sim.unreachable_fraction,
-    )
+    rollout = RolloutConfig(**_randomization(sim), initial_speed=sim.initial_speed)
     rng = np.random.default_rng(config.seed)
     seeds = rng.integers(0, 2**31, sim.episodes)
     rates = sim.rate_hz * (1.0 + sim.rate_spread * rng.uniform(-1.0, 1.0, sim.episodes))
@@ -196,7 +204,7 @@ def _curate(
 class Trainer:
     """Trains the models of one TrainConfig on one DataBundle."""
 
-    def __init__(self, config: TrainConfig, data: DataBundle, progress: Progress = _quiet) -> None:
+    def __init__(self, config: TrainConfig, data: DataBundle, progress: Progress = quiet) -> None:
         self.config = config
         self.robot = load_robot_description(config.robot)
         self.dynamics = PinocchioDynamics(self.robot)
@@ -286,13 +294,8 @@ class Trainer:
                 episodes=self.config.dagger.episodes,
                 duration_s=sim.duration_s,
                 seed=self.config.seed * 7919 + 101 * (round_index + 1),
-                q_noise_std=sim.q_noise_std,
-                v_noise_std=sim.v_noise_std,
-                mass_spread=sim.mass_spread,
-                initial_offset=sim.initial_offset,
-                moving_fraction=sim.moving_fraction,
-                unreachable_fraction=sim.unreachable_fraction,
                 use_filter=False,
+                **_randomization(sim),
             ),
         )
         condition = Condition("dagger", sim.rate_hz, sim.jitter)
@@ -556,7 +559,7 @@ def plot_losses(history: dict[str, list], path: Path, title: str) -> Path:
 
 
 def run_training(
-    config: TrainConfig, progress: Progress = _quiet
+    config: TrainConfig, progress: Progress = quiet
 ) -> tuple[DataBundle, list[TrainResult]]:
     """Prepare the data once, then train (and write) every model of the config."""
     robot = load_robot_description(config.robot)
