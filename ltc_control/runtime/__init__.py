@@ -5,6 +5,8 @@ torch, cvxpy nor rclpy (edge devices). `load_policy(path)` gives a `LiquidPolicy
 `step(x, dt)` maps raw inputs (policy.input_units) and an elapsed time dt > 0 in seconds to raw
 outputs (policy.output_units). The file format is documented in `model_file`. Converting a
 trained ncps module (`from_ncps`, `from_state_dict`) needs torch: ltc_control.training.convert.
+`signals` maps the model's input/output names to robot quantities; `paper_form` gives the
+parameters as the equations use them (for the ONNX exporter and the explainers).
 """
 
 from ltc_control.runtime.cfc import CfCRuntime, WiredCfCRuntime
