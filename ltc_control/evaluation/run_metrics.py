@@ -1,20 +1,30 @@
 """What a closed-loop run did, in numbers: tracking, effort, filter activity, limit violations.
 
-Input is a Recording: time series as a recorder saw them on the topics (joint states with the
-applied torque, targets, the filter's nominal and safe commands and mode, the contact force).
-Violations are counted per sample against the robot description's limits with small stated
-tolerances (sensor noise and the discrete-time loop): position 1e-3 rad, velocity 2 % of the
-limit, torque 1e-6 N·m; contact force against the filter's F_max with 5 % tolerance.
+Input is a Recording: the topics as a recorder saw them (joint states with the applied torque,
+targets, the filter's nominal and safe commands and mode, the contact force), each with its own
+stamps. `Recording.trajectory` turns its joint-state stream into the episode's Trajectory (the
+one time series the evaluation, training and explain tools share: the latest target at each
+joint state, forward kinematics of q, the applied torque as tau); tracking and limits are read
+from it, filter activity and contact force from their own streams. Violations are counted per
+sample against the robot description's limits with small stated tolerances (sensor noise and
+the discrete-time loop): position 1e-3 rad, velocity 2 % of the limit, torque 1e-6 N·m; contact
+force against the filter's F_max with 5 % tolerance.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ltc_control.control.filter_loop import FilterLoop
+from ltc_control.data.trajectory import Trajectory
 from ltc_control.robots.description import RobotDescription
-from ltc_control.robots.dynamics import RobotDynamics
+from ltc_control.robots.dynamics import PinocchioDynamics, RobotDynamics
+from ltc_control.safety import SafetyFilter
+from ltc_control.sim.expert import OperationalSpaceExpert
+from ltc_control.sim.simulator import ArmSimulator
 
 POSITION_TOLERANCE = 1e-3  # rad
 VELOCITY_TOLERANCE = 0.02  # fraction of the velocity limit
@@ -29,7 +39,8 @@ WAITING_MODE = 4  # MODE_WAITING
 
 @dataclass
 class Recording:
-    """Samples appended while recording (lists), read as arrays by `arrays()`."""
+    """Samples appended while recording (lists, one set per topic), read as arrays by
+    `arrays()`; the joint-state stream as a Trajectory by `trajectory()`."""
 
     joint_time: list[float] = field(default_factory=list)
     q: list[np.ndarray] = field(default_factory=list)
@@ -47,6 +58,23 @@ class Recording:
 
     def arrays(self, name: str) -> np.ndarray:
         return np.asarray(getattr(self, name), dtype=float)
+
+    def trajectory(self, robot: RobotDescription, dynamics: RobotDynamics) -> Trajectory:
+        """One row per joint state: the latest target received (the first one before any
+        arrived), ee_position from forward kinematics of q, tau the applied torque."""
+        t, q = self.arrays("joint_time"), self.arrays("q")
+        zero = np.zeros(robot.dof)
+        return Trajectory(
+            robot=robot.name,
+            joint_names=robot.joint_names,
+            t=t,
+            q=q,
+            v=self.arrays("v"),
+            target=_targets_at(t, self.arrays("target_time"), self.arrays("target")),
+            ee_position=np.array([dynamics.terms(qi, zero).ee_position for qi in q]),
+            tau=self.arrays("tau_applied"),
+            info={"source": "recorder", "commands_received": self.commands_received},
+        )
 
 
 @dataclass(frozen=True)
@@ -77,12 +105,11 @@ class RunSummary:
 
 
 def summarize(
-    recording: Recording, robot: RobotDescription, errors: np.ndarray, force_limit: float
+    recording: Recording, trajectory: Trajectory, robot: RobotDescription, force_limit: float
 ) -> RunSummary:
-    """`errors`: end_effector_errors(recording, ...), computed once by the caller (also plotted)."""
-    t, q, v = recording.arrays("joint_time"), recording.arrays("q"), recording.arrays("v")
-    tau = recording.arrays("tau_applied")
-    targets = _targets_at(t, recording.arrays("target_time"), recording.arrays("target"))
+    """`trajectory`: recording.trajectory(...), built once by the caller (also plotted)."""
+    t, q, v, tau = trajectory.t, trajectory.q, trajectory.v, trajectory.tau
+    errors = end_effector_errors(trajectory)
     nominal, safe = recording.arrays("nominal"), recording.arrays("safe")
     changed = np.linalg.norm(np.nan_to_num(nominal - safe, nan=np.inf), axis=1)
     modes = np.asarray(recording.mode)
@@ -91,7 +118,7 @@ def summarize(
     return RunSummary(
         duration_s=float(t[-1] - t[0]) if len(t) else 0.0,
         tracking_rmse_m=float(np.sqrt(np.mean(errors**2))),
-        final_errors_m=_final_errors(t, targets, errors),
+        final_errors_m=_final_errors(t, trajectory.target, errors),
         interventions=int(np.sum(changed > INTERVENTION_THRESHOLD)),
         filter_steps=len(modes),
         fallbacks=int(np.sum(np.isin(modes, BRAKING_MODES))),
@@ -110,13 +137,9 @@ def summarize(
     )
 
 
-def end_effector_errors(
-    recording: Recording, robot: RobotDescription, dynamics: RobotDynamics
-) -> np.ndarray:
-    t, q = recording.arrays("joint_time"), recording.arrays("q")
-    targets = _targets_at(t, recording.arrays("target_time"), recording.arrays("target"))
-    ee = np.array([dynamics.terms(qi, np.zeros(robot.dof)).ee_position for qi in q])
-    return np.linalg.norm(ee - targets, axis=1)
+def end_effector_errors(trajectory: Trajectory) -> np.ndarray:
+    """Distance end effector -> target per sample (m)."""
+    return np.linalg.norm(trajectory.ee_position - trajectory.target, axis=1)
 
 
 def _targets_at(t: np.ndarray, target_time: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -130,3 +153,30 @@ def _final_errors(t: np.ndarray, targets: np.ndarray, errors: np.ndarray) -> lis
     changes = np.flatnonzero(np.any(np.diff(targets, axis=0) != 0, axis=1))
     ends = [*changes.tolist(), len(t) - 1]
     return [float(errors[i]) for i in ends]
+
+
+def expert_tracking_rmse(
+    robot: RobotDescription,
+    target_at: Callable[[float], np.ndarray],
+    safety_filter: SafetyFilter,
+    duration: float,
+    policy_period: float,
+) -> float:
+    """Tracking RMSE (m) of the model-based expert on the same targets (`target_at(t)`, m) and
+    loop rates as a run: the yardstick for a policy's figure (same sim without noise, the expert
+    stepping every `policy_period` s, its command through the filter's torque loop every control
+    period of `safety_filter`, as the filter node runs it)."""
+    sim, expert = ArmSimulator(robot), OperationalSpaceExpert(PinocchioDynamics(robot))
+    loop, names = FilterLoop(safety_filter), robot.joint_names
+    period = safety_filter.config.control_period
+    errors = []
+    for step in range(round(duration / period)):
+        state = sim.measure()
+        target = target_at(state.time)
+        if step % round(policy_period / period) == 0:
+            loop.on_nominal(names, expert.torque(state.q, state.v, target), now=state.time)
+        loop.on_joint_state(names, state.q, state.v, stamp=state.time, now=state.time)
+        sim.apply(loop.step(state.time).command)
+        sim.advance(period)
+        errors.append(np.linalg.norm(state.ee_position - target))
+    return float(np.sqrt(np.mean(np.square(errors))))
