@@ -68,6 +68,8 @@ class FilterStatus:
 
 
 class FilterLoop:
+    """One safety filter's torque loop (see the module docstring); `start` begins an activation."""
+
     def __init__(
         self, safety_filter: SafetyFilter, watchdog_timeout: float = WATCHDOG_TIMEOUT
     ) -> None:
@@ -100,6 +102,11 @@ class FilterLoop:
         self.nominal_problem = WAITING_REASON  # why there is no nominal command
         self.watchdog.reset()
         self.stamps.reset()
+
+    @property
+    def waiting_for_nominal(self) -> bool:
+        """No nominal command has arrived since `start` (a malformed one ends the wait too)."""
+        return self.nominal_problem == WAITING_REASON
 
     # --- inputs -----------------------------------------------------------------------------
     def on_nominal(self, names: Sequence[str], effort: Sequence[float], now: float) -> bool:
@@ -143,11 +150,10 @@ class FilterLoop:
         if self.q is None:
             return None
         self.cycles += 1
-        waiting = self.nominal_problem == WAITING_REASON
-        reason = self.watchdog.check(now, command_expected=not waiting)
+        reason = self.watchdog.check(now, command_expected=not self.waiting_for_nominal)
         if reason:
             return self.brake(f"watchdog: {reason}", WATCHDOG)
-        if waiting:
+        if self.waiting_for_nominal:
             self.waiting += 1
             return self.brake(WAITING_REASON, WAITING)
         if self.nominal is None:
@@ -164,8 +170,7 @@ class FilterLoop:
 
     def check_watchdog(self, now: float) -> FilterStatus | None:
         """The braking status if the inputs went silent since the last cycle (else None)."""
-        waiting = self.nominal_problem == WAITING_REASON
-        reason = self.watchdog.check(now, command_expected=not waiting)
+        reason = self.watchdog.check(now, command_expected=not self.waiting_for_nominal)
         if reason and self.q is not None:
             return self.brake(f"watchdog: {reason}", WATCHDOG)
         return None

@@ -113,6 +113,8 @@ class SafetyFilterNode(LifecycleNode):
         self.filter: SafetyFilter | None = None
         self.loop: FilterLoop | None = None
         self.timer: ComputeTimer | None = None
+        self.trouble: RecentTrouble | None = None
+        self._status_later: AfterQueuedEvents | None = None
         self.last_status = SafetyStatus(mode=SafetyStatus.MODE_INACTIVE)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         if self.params["autostart"]:
@@ -125,7 +127,7 @@ class SafetyFilterNode(LifecycleNode):
         self.loop = FilterLoop(self.filter, self.params["watchdog_timeout"])
         self.timer = ComputeTimer(1.0 / self.params["control_rate_hz"])
         self.trouble = RecentTrouble()
-        self.cycles = 0  # filtered cycles, for status_every
+        self._filtered_cycles = 0  # for status_every
         self.last_status = SafetyStatus(
             mode=SafetyStatus.MODE_INACTIVE,
             joint_names=list(self.robot.joint_names),
@@ -167,7 +169,7 @@ class SafetyFilterNode(LifecycleNode):
         self.destroy_lifecycle_publisher(self.command_pub)
         self.destroy_lifecycle_publisher(self.status_pub)
         self.destroy_publisher(self.diagnostics_pub)
-        self.filter = self.loop = self.timer = None
+        self.filter = self.loop = self.timer = self.trouble = self._status_later = None
         self.last_status = SafetyStatus(mode=SafetyStatus.MODE_INACTIVE)
         return TransitionCallbackReturn.SUCCESS
 
@@ -204,8 +206,8 @@ class SafetyFilterNode(LifecycleNode):
                 self._report(status, later=True)
                 self._log_braking(status)
                 return
-            self.cycles += 1
-            skip = self.cycles % self.params["status_every"]
+            self._filtered_cycles += 1
+            skip = self._filtered_cycles % self.params["status_every"]
             if _MODES[status.mode] == self._status_mode and skip:
                 return  # the command went out; the status (and its diagnosis) can skip this cycle
             self._report(status, later=True)
