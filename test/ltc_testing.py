@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ltc_control.control.signals import policy_input_names, policy_output_names
 from ltc_control.robots import load_robot_description
+from ltc_control.runtime.signals import policy_input_names, policy_output_names
 
 
 def write_untrained_policy(robot_name: str, path: Path, seed: int = 0) -> Path:
@@ -22,7 +22,7 @@ def write_untrained_policy(robot_name: str, path: Path, seed: int = 0) -> Path:
     from ncps.torch import CfC
     from ncps.wirings import AutoNCP
 
-    from ltc_control.runtime import from_ncps
+    from ltc_control.training.convert import from_ncps
 
     torch.manual_seed(seed)
     robot = load_robot_description(robot_name)
