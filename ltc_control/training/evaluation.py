@@ -15,7 +15,11 @@ ROS policy node (eval == deployment). Episode `i` of a seed is the same for ever
 Metrics per episode (units):
 - tracking_rmse (m): RMS distance end effector -> target over samples whose target is
   reachable (unreachable targets have no zero-error answer);
-- success: at the end of every reachable hold segment the end effector is within
+- segments: reach scores per target segment (evaluation.reach: final error, reached within
+  5 / 2 cm and time to reach on reachable holds, tracking RMSE on moving targets, closest
+  approach on unreachable ones); holds shorter than segment_s[0], cut by the episode's end, are
+  not judged; `summarize` pools them over episodes (reach5, reach2, ...);
+- success: at the end of every judged reachable hold the end effector is within
   `success_radius` (m) of the target;
 - effort (N·m): RMS of the applied torque minus gravity compensation g(q);
 - interventions: filter calls that changed the command by more than `intervention_tolerance`
@@ -37,6 +41,7 @@ import numpy as np
 from ltc_control.control.policy_controller import PolicyController
 from ltc_control.control.stamps import StampClock
 from ltc_control.errors import LtcControlError
+from ltc_control.evaluation.reach import SegmentScore, score_segments, spans, summarize_scores
 from ltc_control.robots.description import RobotDescription
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.sim.expert import OperationalSpaceExpert
@@ -175,6 +180,7 @@ class EpisodeResult:
     violation_kinds: dict[str, int]  # checks per kind: position, velocity, force
     steps: int  # sensor samples (policy steps)
     filter_steps: int  # safety filter calls
+    segments: list[dict[str, Any]] = field(default_factory=list)  # SegmentScore.as_dict()
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -218,6 +224,7 @@ class EpisodeRecord:
     target: list[np.ndarray] = field(default_factory=list)
     ee_position: list[np.ndarray] = field(default_factory=list)
     label: list[np.ndarray] = field(default_factory=list)
+    violations: list[int] = field(default_factory=list)  # limit checks broken until the next
 
     def trajectory(self, robot: RobotDescription, info: dict[str, Any]) -> Trajectory:
         return Trajectory(
@@ -316,11 +323,14 @@ class Evaluator:
             if label is not None:
                 record.label.append(label(measured.q, measured.v, target))
             end = times[k + 1] if k + 1 < len(times) else t + period
+            broken_before = tally.violations
             self._hold(sim, safety, nominal, measured, end, tally)
+            record.violations.append(tally.violations - broken_before)
+        scores = self._reach_scores(schedule, record)
         result = EpisodeResult(
             seed=seed,
             tracking_rmse=float(np.sqrt(np.mean(errors))) if errors else 0.0,
-            success=self._success(schedule, record),
+            success=all(s.reached[0] for s in scores if s.category == "hold" and s.judged),
             effort=float(np.sqrt(np.mean(tally.efforts) / robot.dof)),
             interventions=tally.interventions,
             fallbacks=tally.fallbacks,
@@ -328,6 +338,7 @@ class Evaluator:
             violation_kinds=tally.kinds,
             steps=len(times),
             filter_steps=tally.filter_steps,
+            segments=[s.as_dict() for s in scores],
         )
         return result, record
 
@@ -377,20 +388,15 @@ class Evaluator:
     def _force_max(self) -> float:
         return self.safety_filter().config.force_max
 
-    def _success(self, schedule: TargetSchedule, record: EpisodeRecord) -> bool:
+    def _reach_scores(self, schedule: TargetSchedule, record: EpisodeRecord) -> list[SegmentScore]:
+        """evaluation.reach scores of the episode's target segments, at the true end-effector
+        position of each sample."""
         t = np.array(record.t)
-        ee, targets = np.array(record.ee_position), np.array(record.target)
-        ends = [s.start for s in schedule.segments[1:]] + [t[-1] + 1e-9]
-        for segment, end in zip(schedule.segments, ends, strict=True):
-            if segment.kind != "hold" or segment.label != "reachable":
-                continue
-            last = np.nonzero(t < end)[0]
-            if len(last) == 0:
-                continue
-            i = last[-1]
-            if np.linalg.norm(ee[i] - targets[i]) > self.config.success_radius:
-                return False
-        return True
+        errors = np.linalg.norm(np.array(record.ee_position) - np.array(record.target), axis=1)
+        segment_spans = spans(schedule.segments, end=t[-1] + 1e-9)  # the last sample included
+        return score_segments(
+            t, errors, segment_spans, np.array(record.violations), self.config.segment_s[0]
+        )
 
     def evaluate(
         self,
@@ -408,25 +414,31 @@ class Evaluator:
         return results
 
 
-def summarize(results: Sequence[EpisodeResult]) -> dict[str, float]:
-    """Means over episodes (median RMSE too), totals of counts."""
+def summarize(results: Sequence[EpisodeResult]) -> dict[str, Any]:
+    """Means over episodes (median RMSE too), totals of counts, and the reach metrics pooled
+    over every episode's segments (evaluation.reach.summarize_scores: reach5, reach2, ...)."""
     rmse = np.array([r.tracking_rmse for r in results])
-    return {
-        "episodes": len(results),
-        "tracking_rmse_mean": float(rmse.mean()),
-        "tracking_rmse_median": float(np.median(rmse)),
-        "success_rate": float(np.mean([r.success for r in results])),
-        "effort_mean": float(np.mean([r.effort for r in results])),
-        "interventions": int(sum(r.interventions for r in results)),
-        "intervention_rate": float(
-            sum(r.interventions for r in results) / max(1, sum(r.filter_steps for r in results))
-        ),
-        "fallbacks": int(sum(r.fallbacks for r in results)),
-        "violations": int(sum(r.violations for r in results)),
-    } | {
-        f"violations_{kind}": int(sum(r.violation_kinds[kind] for r in results))
-        for kind in VIOLATION_KINDS
-    }
+    reach = summarize_scores([SegmentScore(**s) for r in results for s in r.segments])
+    return (
+        {"episodes": len(results)}
+        | reach
+        | {
+            "tracking_rmse_mean": float(rmse.mean()),
+            "tracking_rmse_median": float(np.median(rmse)),
+            "success_rate": float(np.mean([r.success for r in results])),
+            "effort_mean": float(np.mean([r.effort for r in results])),
+            "interventions": int(sum(r.interventions for r in results)),
+            "intervention_rate": float(
+                sum(r.interventions for r in results) / max(1, sum(r.filter_steps for r in results))
+            ),
+            "fallbacks": int(sum(r.fallbacks for r in results)),
+            "violations": int(sum(r.violations for r in results)),
+        }
+        | {
+            f"violations_{kind}": int(sum(r.violation_kinds[kind] for r in results))
+            for kind in VIOLATION_KINDS
+        }
+    )
 
 
 def with_episodes(config: EvaluationConfig, episodes: int) -> EvaluationConfig:

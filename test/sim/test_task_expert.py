@@ -22,6 +22,7 @@ from ltc_control.sim import (
     load_rollout_plan,
     rollout_plan_from_dict,
 )
+from ltc_control.sim.task import label_target
 
 
 @pytest.fixture(scope="module", params=["panda", "double_pendulum"])
@@ -69,6 +70,18 @@ def test_target_labels_mean_what_they_say(dynamics):
             assert np.linalg.norm(point - workspace.center) > workspace.max_reach
         else:
             assert point[2] > robot.table.height + robot.end_effector.contact_radius
+
+
+def test_a_fixed_target_is_labelled_as_the_sampler_labels_it(dynamics):
+    schedule = TargetSchedule.random(dynamics, 200.0, seed=2, unreachable_fraction=0.5)
+    holds = [s for s in schedule.segments if s.kind == "hold"]
+    assert {s.label for s in holds} == {"reachable", "below_table", "out_of_reach"}
+    for segment in holds:
+        label = label_target(dynamics, segment.origin)
+        assert (label == "reachable") == (segment.label == "reachable")
+    below = dynamics.robot.table
+    point = np.array([*below.center, below.height - 0.05])
+    assert label_target(dynamics, point) == "below_table"
 
 
 def test_moving_targets_move_smoothly():

@@ -1,0 +1,1 @@
+"""Scoring closed-loop runs: what a controller achieved, in numbers."""
