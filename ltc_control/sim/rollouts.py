@@ -175,6 +175,7 @@ class _EpisodeRunner:
             config.unreachable_fraction,
         )
         drive = self.make_driver() if self.make_driver is not None else None
+        self.expert.reset()
         rows: dict[str, list[np.ndarray]] = {name: [] for name in TRAJECTORY_ARRAYS}
         applied = []
         for t in sample_times(duration_s, rate_hz, jitter, seed):

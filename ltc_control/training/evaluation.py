@@ -115,7 +115,7 @@ class ExpertController:
         self.expert = expert
 
     def reset(self) -> None:
-        """Stateless."""
+        self.expert.reset()
 
     def command(self, t: float, q: np.ndarray, v: np.ndarray, target: np.ndarray) -> np.ndarray:
         return self.expert.torque(q, v, target)
