@@ -13,6 +13,8 @@ Promises:
   of joint states; the messages in between are skipped and counted in `skipped`.
 - If the model outputs torque over gravity compensation (`effort_over_gravity/<joint>`, see
   control.signals), g(q) from the robot's dynamics is added back here.
+- Model senses (end-effector position, error, velocity; control.signals) are computed from the
+  measured joint state with `end_effector` (the robot model), required if the model names one.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 
 from ltc_control.control.signals import (
     EFFORT_OVER_GRAVITY,
+    EndEffectorState,
     JointMatcher,
     ObservationLayout,
     SignalError,
@@ -52,6 +55,7 @@ class PolicyController:
         clock: StampClock,
         gravity: Callable[[np.ndarray], np.ndarray] | None = None,
         min_period: float = 0.0,
+        end_effector: EndEffectorState | None = None,
     ) -> None:
         self.policy = policy
         self.min_period = min_period  # s; faster joint states are skipped (not refused)
@@ -59,7 +63,7 @@ class PolicyController:
         self.joint_names = tuple(joint_names)
         self._match = JointMatcher(self.joint_names)
         self.clock = clock
-        self.layout = ObservationLayout(policy.input_names, self.joint_names)
+        self.layout = ObservationLayout(policy.input_names, self.joint_names, end_effector)
         self._order, kind = command_order(policy.output_names, self.joint_names)
         self._gravity = gravity if kind == EFFORT_OVER_GRAVITY else None
         if kind == EFFORT_OVER_GRAVITY and gravity is None:

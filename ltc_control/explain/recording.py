@@ -19,6 +19,7 @@ episodes) and `episode_<k>/<array>` for the Trajectory arrays t, q, v, target, e
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ltc_control.control.signals import ObservationLayout, SignalError
+from ltc_control.control.signals import (
+    MODEL_SENSES,
+    EndEffectorState,
+    ObservationLayout,
+    SignalError,
+)
 from ltc_control.edge.parameters import check_supported
 from ltc_control.explain.errors import ExplainError
 from ltc_control.runtime import LiquidPolicy
@@ -113,13 +119,27 @@ def record_sequences(
     )
 
 
+@functools.cache
+def _end_effector(robot: str) -> EndEffectorState:
+    """The robot model's end-effector kinematics (for policies with model senses)."""
+    from ltc_control.robots import load_robot_description
+    from ltc_control.robots.dynamics import PinocchioDynamics
+
+    return PinocchioDynamics(load_robot_description(robot)).end_effector
+
+
 def _policy_inputs(
     policy: LiquidPolicy, trajectory: Trajectory, nominal_dt: float | None, max_dt: float
 ) -> tuple[np.ndarray, np.ndarray]:
     if len(trajectory) < 2:
         raise ExplainError(f"a trajectory of {trajectory.robot} has fewer than 2 samples")
+    senses = any(name.partition("/")[0] in MODEL_SENSES for name in policy.input_names)
     try:
-        layout = ObservationLayout(policy.input_names, trajectory.joint_names)
+        layout = ObservationLayout(
+            policy.input_names,
+            trajectory.joint_names,
+            _end_effector(trajectory.robot) if senses else None,
+        )
     except SignalError as exc:
         raise ExplainError(f"policy {policy.model_id} cannot read this rollout: {exc}") from exc
     inputs = np.array(
@@ -153,12 +173,14 @@ def simulate_trajectories(
     from ltc_control.sim.rollouts import RolloutConfig, collect_rollouts
 
     description = load_robot_description(robot)
-    gravity = PinocchioDynamics(description).gravity
+    dynamics = PinocchioDynamics(description)
+    gravity = dynamics.gravity
     names = description.joint_names
 
     def make_driver():
+        clock = StampClock(nominal_dt=1.0 / rate_hz, max_dt=MAX_DT)
         controller = PolicyController(
-            policy, names, StampClock(nominal_dt=1.0 / rate_hz, max_dt=MAX_DT), gravity
+            policy, names, clock, gravity, end_effector=dynamics.end_effector
         )
         controller.reset()
 

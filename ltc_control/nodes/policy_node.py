@@ -85,8 +85,9 @@ class PolicyNode(Node):
         clock = StampClock(
             period, p["max_dt"], p["max_age"], p["future_tolerance"], p["reset_jump"]
         )
+        dynamics = PinocchioDynamics(robot)
         self.controller = PolicyController(
-            self.policy, robot.joint_names, clock, PinocchioDynamics(robot).gravity, period
+            self.policy, robot.joint_names, clock, dynamics.gravity, period, dynamics.end_effector
         )
         self.timer = ComputeTimer(period)
         self._refusals_logged = 0

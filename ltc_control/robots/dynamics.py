@@ -79,6 +79,16 @@ class PinocchioDynamics:
         """Gravity torque g(q), N·m: the cheap term a gravity-compensated command needs."""
         return pin.computeGeneralizedGravity(self.model, self.data, q).copy()
 
+    def end_effector(self, q: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """End-effector position (m) and linear velocity (m/s), world frame: the kinematics
+        alone (control.signals' model senses; cheaper than `terms`)."""
+        model, data, frame = self.model, self.data, self._ee_frame
+        pin.forwardKinematics(model, data, q, v)
+        pin.updateFramePlacement(model, data, frame)
+        world = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
+        velocity = pin.getFrameVelocity(model, data, frame, world).linear
+        return data.oMf[frame].translation.copy(), np.array(velocity)
+
     def terms(self, q: np.ndarray, v: np.ndarray) -> DynamicsTerms:
         model, data, frame = self.model, self.data, self._ee_frame
         pin.computeAllTerms(model, data, q, v)

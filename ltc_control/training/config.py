@@ -27,6 +27,8 @@ Units: s, Hz, rad, rad/s, fractions in [0, 1).
         unreachable_fraction: 0.2
       rosbags: []                        # rosbag2 directories (ltc_control.data), optional
       curation: {}                       # options of ltc_control.data's curation
+      senses: []                         # model inputs from the robot model, after q, v, target:
+                                         # ee_position, ee_error, ee_velocity (control.signals)
     training:                            # shared by every model below unless overridden
       epochs: 60
       batch_size: 16
@@ -59,6 +61,7 @@ from typing import Any
 
 import yaml
 
+from ltc_control.control.signals import MODEL_SENSES
 from ltc_control.resources import share_dir
 from ltc_control.training.errors import TrainingConfigError
 
@@ -104,9 +107,12 @@ class DataConfig:
     simulated: SimulatedData = field(default_factory=SimulatedData)
     rosbags: tuple[str, ...] = ()
     curation: dict[str, Any] = field(default_factory=dict)
+    senses: tuple[str, ...] = ()  # control.signals.MODEL_SENSES, x/y/z each
 
     def validate(self, key: str) -> None:
         _check(0.0 <= self.validation_fraction < 1.0, f"{key}.validation_fraction", "in [0, 1)")
+        unknown = sorted(set(self.senses) - set(MODEL_SENSES))
+        _check(not unknown, f"{key}.senses", f"has unknown {unknown}; known: {list(MODEL_SENSES)}")
         self.simulated.validate(f"{key}.simulated")
         _check(
             self.simulated.episodes > 0 or bool(self.rosbags),
@@ -301,6 +307,9 @@ def _section(cls: type, data: Any, key: str) -> Any:
     bags = data.get("rosbags", [])
     _check(isinstance(bags, list), f"{key}.rosbags", "must be a list of paths")
     data["rosbags"] = tuple(str(b) for b in bags)
+    senses = data.get("senses", [])
+    _check(isinstance(senses, list), f"{key}.senses", "must be a list of sense names")
+    data["senses"] = tuple(str(s) for s in senses)
     _check(isinstance(data.get("curation", {}), dict), f"{key}.curation", "must be a mapping")
     return _build(cls, data, key)
 

@@ -1,7 +1,8 @@
 """From trajectories to training tensors: named policy inputs/outputs, normalization, episode batches.
 
 Promises:
-- Inputs follow `control.signals.policy_input_names` (q rad, v rad/s, target m) and outputs
+- Inputs follow `control.signals.policy_input_names` (q rad, v rad/s, target m, then model
+  senses such as ee_error m), built by the deployed `ObservationLayout`, and outputs
   `policy_output_names` (effort_over_gravity N·m = recorded torque - g(q_measured) of the nominal
   model, the quantity `PolicyController` adds g(q) back to).
 - Elapsed times are the real differences between sample stamps (s); the first sample of an
@@ -22,7 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ltc_control.control.signals import policy_input_names, policy_output_names
+from ltc_control.control.signals import (
+    ObservationLayout,
+    policy_input_names,
+    policy_output_names,
+    signal_unit,
+)
 from ltc_control.sim.rollouts import Trajectory
 from ltc_control.training.errors import TrainingDataError
 
@@ -53,16 +59,26 @@ def episode_from_trajectory(
     gravity: Callable[[np.ndarray], np.ndarray],
     first_dt: float,
     extra: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    layout: ObservationLayout | None = None,
 ) -> Episode:
-    """Policy inputs, effort-over-gravity targets and elapsed times of one trajectory;
-    `extra(q, v)` -> (k,) per sample fills Episode.extra."""
+    """Policy inputs (by `layout`; default: q, v, target), effort-over-gravity targets and
+    elapsed times of one trajectory; `extra(q, v)` -> (k,) per sample fills Episode.extra."""
     if len(trajectory) < 2:
         raise TrainingDataError(f"trajectory of {trajectory.robot} has fewer than 2 samples")
     dt = trajectory.dt.copy()
     dt[0] = first_dt
     if not np.all(dt > 0.0):
         raise TrainingDataError("trajectory stamps are not strictly increasing")
-    inputs = np.hstack([trajectory.q, trajectory.v, trajectory.target])
+    if layout is None:
+        layout = ObservationLayout(
+            policy_input_names(trajectory.joint_names), trajectory.joint_names
+        )
+    inputs = np.array(
+        [
+            layout.build(q, v, target)
+            for q, v, target in zip(trajectory.q, trajectory.v, trajectory.target, strict=True)
+        ]
+    )
     residual = trajectory.tau - np.array([gravity(q) for q in trajectory.q])
     rows = None
     if extra is not None:
@@ -70,16 +86,14 @@ def episode_from_trajectory(
     return Episode(inputs=inputs, outputs=residual, dt=dt, extra=rows)
 
 
-def signal_names(joint_names: Sequence[str]) -> tuple[list[str], list[str], list[str], list[str]]:
+def signal_names(
+    joint_names: Sequence[str], senses: Sequence[str] = ()
+) -> tuple[list[str], list[str], list[str], list[str]]:
     """Input names, input units, output names, output units of every trained policy."""
-    inputs = policy_input_names(joint_names)
-    units = [_unit(name) for name in inputs]
+    inputs = policy_input_names(joint_names, senses)
+    units = [signal_unit(name) for name in inputs]
     outputs = policy_output_names(joint_names)
     return inputs, units, outputs, ["N*m"] * len(outputs)
-
-
-def _unit(name: str) -> str:
-    return {"position": "rad", "velocity": "rad/s", "target": "m"}[name.partition("/")[0]]
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,11 @@ class LearnedController:
     ) -> None:
         clock = StampClock(nominal_dt=nominal_dt, max_dt=max_dt)
         self.controller = PolicyController(
-            policy, robot.joint_names, clock, gravity=dynamics.gravity
+            policy,
+            robot.joint_names,
+            clock,
+            gravity=dynamics.gravity,
+            end_effector=dynamics.end_effector,
         )
         self.joint_names = list(robot.joint_names)
 

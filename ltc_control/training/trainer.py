@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from ltc_control.control.signals import ObservationLayout
 from ltc_control.robots import RobotDescription, load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.sim.rollouts import RolloutConfig, Trajectory, collect_rollouts
@@ -202,7 +203,10 @@ class Trainer:
         self.data = data
         self.progress = progress
         self.nominal_dt = 1.0 / config.data.simulated.rate_hz
-        self.names = signal_names(self.robot.joint_names)
+        self.names = signal_names(self.robot.joint_names, config.data.senses)
+        self.layout = ObservationLayout(
+            self.names[0], self.robot.joint_names, self.dynamics.end_effector
+        )
         # BarrierNet losses need g(q) per sample (the nominal is a torque over gravity).
         self._barrier = any(spec.barriernet for spec in config.models)
         train = [self.episode(t) for t in data.train]
@@ -214,7 +218,9 @@ class Trainer:
 
     def episode(self, trajectory: Trajectory) -> Episode:
         extra = self.barrier_terms if self._barrier else None
-        return episode_from_trajectory(trajectory, self.gravity, self.nominal_dt, extra)
+        return episode_from_trajectory(
+            trajectory, self.gravity, self.nominal_dt, extra, self.layout
+        )
 
     def barrier_terms(self, q: np.ndarray, v: np.ndarray) -> np.ndarray:
         """g(q) of the nominal model (BarrierNet loss)."""
