@@ -15,6 +15,9 @@ Promises:
   control.signals), g(q) from the robot's dynamics is added back here.
 - Model senses (end-effector position, error, velocity; control.signals) are computed from the
   measured joint state with `end_effector` (the robot model), required if the model names one.
+- A task-space action (`ee_acceleration/x|y|z`, m/s²) becomes joint torque through `task_law`
+  (the expert's operational-space law, required for such a model), so the command is always a
+  joint torque (what the safety filter takes).
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ltc_control.control.signals import (
+    EE_ACCELERATION,
     EFFORT_OVER_GRAVITY,
     EndEffectorState,
     JointMatcher,
     ObservationLayout,
     SignalError,
+    TaskLaw,
     command_order,
 )
 from ltc_control.control.stamps import StampClock, StampVerdict
@@ -56,6 +61,7 @@ class PolicyController:
         gravity: Callable[[np.ndarray], np.ndarray] | None = None,
         min_period: float = 0.0,
         end_effector: EndEffectorState | None = None,
+        task_law: TaskLaw | None = None,
     ) -> None:
         self.policy = policy
         self.min_period = min_period  # s; faster joint states are skipped (not refused)
@@ -68,6 +74,11 @@ class PolicyController:
         self._gravity = gravity if kind == EFFORT_OVER_GRAVITY else None
         if kind == EFFORT_OVER_GRAVITY and gravity is None:
             raise SignalError("model outputs torque over gravity but no gravity model was given")
+        self._task_law = task_law if kind == EE_ACCELERATION else None
+        if kind == EE_ACCELERATION and task_law is None:
+            raise SignalError(
+                "model outputs an end-effector acceleration but no task law was given"
+            )
         self.target: np.ndarray | None = None
         self.rejections: Counter[str] = Counter()
         self.steps = 0
@@ -138,6 +149,8 @@ class PolicyController:
         command = np.asarray(output, dtype=float).reshape(-1)[self._order]
         if self._gravity is not None:
             command = command + self._gravity(q)
+        if self._task_law is not None and np.all(np.isfinite(command)):
+            command = self._task_law(q, v, command, self.target)
         if not np.all(np.isfinite(command)):
             self.rejections["network_output"] += 1
             self.policy.reset()

@@ -50,9 +50,16 @@ def signal_unit(name: str) -> str:
 
 EFFORT = "effort"
 EFFORT_OVER_GRAVITY = "effort_over_gravity"
+# m/s², world frame, x|y|z: the end effector's acceleration, turned into joint torque by the
+# expert's operational-space law (sim.expert.OperationalSpaceExpert.task_torque)
+EE_ACCELERATION = "ee_acceleration"
+# q (rad), v (rad/s), task acceleration (m/s²), target (m) -> joint torque (N·m)
+TaskLaw = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 def policy_output_names(joint_names: Sequence[str], kind: str = EFFORT_OVER_GRAVITY) -> list[str]:
+    if kind == EE_ACCELERATION:
+        return [f"{kind}/{axis}" for axis in TARGET_AXES]
     return [f"{kind}/{joint}" for joint in joint_names]
 
 
@@ -101,14 +108,17 @@ class ObservationLayout:
 def command_order(
     output_names: Sequence[str], joint_names: Sequence[str]
 ) -> tuple[np.ndarray, str]:
-    """Index into the model output for each joint (robot joint order), and the effort kind."""
+    """Index into the model output for each joint (robot joint order) or, for a task-space
+    action, each axis (x, y, z), and the output kind."""
     outputs = {name: i for i, name in enumerate(output_names)}
-    for kind in (EFFORT, EFFORT_OVER_GRAVITY):
-        if all(f"{kind}/{j}" in outputs for j in joint_names):
-            return np.array([outputs[f"{kind}/{j}"] for j in joint_names]), kind
+    for kind in (EFFORT, EFFORT_OVER_GRAVITY, EE_ACCELERATION):
+        wanted = policy_output_names(joint_names, kind)
+        if all(name in outputs for name in wanted):
+            return np.array([outputs[name] for name in wanted]), kind
     raise SignalError(
         f"model outputs {list(output_names)} are not '{EFFORT}/<joint>' or "
-        f"'{EFFORT_OVER_GRAVITY}/<joint>' for every joint of {list(joint_names)}"
+        f"'{EFFORT_OVER_GRAVITY}/<joint>' for every joint of {list(joint_names)}, nor "
+        f"'{EE_ACCELERATION}/x|y|z'"
     )
 
 

@@ -40,6 +40,7 @@ from ltc_control.resources import shipped_policy
 from ltc_control.robots import load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.runtime import load_policy
+from ltc_control.sim.expert import OperationalSpaceExpert
 
 NODE_NAME = "policy"
 PARAMETERS = (
@@ -87,7 +88,13 @@ class PolicyNode(Node):
         )
         dynamics = PinocchioDynamics(robot)
         self.controller = PolicyController(
-            self.policy, robot.joint_names, clock, dynamics.gravity, period, dynamics.end_effector
+            self.policy,
+            robot.joint_names,
+            clock,
+            dynamics.gravity,
+            period,
+            dynamics.end_effector,
+            OperationalSpaceExpert(dynamics).task_torque,  # for ee_acceleration actions
         )
         self.timer = ComputeTimer(period)
         self._refusals_logged = 0

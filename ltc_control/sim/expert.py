@@ -126,19 +126,17 @@ class OperationalSpaceExpert:
     def reset(self) -> None:
         self._goal_target: np.ndarray | None = None
         self._goal: np.ndarray | None = None
+        self._last_situation: tuple | None = None
 
     def torque(self, q: np.ndarray, v: np.ndarray, target: np.ndarray) -> np.ndarray:
         """Joint torques (N·m), inside the effort limits, toward `target` (m, world)."""
-        target = np.asarray(target, dtype=float)
-        if target.shape != (3,) or not np.all(np.isfinite(target)):
-            raise TaskError(f"target must be 3 finite numbers (m), got {target!r}")
+        return self.task_torque(q, v, self.task_acceleration(q, v, target), target)
+
+    def task_acceleration(self, q: np.ndarray, v: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """The expert's task acceleration (m/s², world frame) toward `target` (m, world): what
+        a policy with an ee_acceleration action learns."""
         g = self.gains
-        target = self.workspace.project(target)
-        terms = self.dynamics.terms(q, v)
-        label = label_target(self.dynamics, target)
-        goal = self._goal_pose(target, q) if label == "reachable" else None
-        if label == "below_table":
-            target = self._on_table(target)
+        target, terms, goal = self._situation(q, v, target)
         error = target - terms.ee_position
         if goal is not None:
             path = min(1.0, np.linalg.norm(error) / max(g.path_blend, 1e-12))
@@ -147,9 +145,37 @@ class OperationalSpaceExpert:
             error *= min(1.0, g.max_error / max(np.linalg.norm(error), 1e-12))
         desired_velocity = g.task_stiffness / max(g.task_damping, 1e-9) * error
         desired_velocity *= min(1.0, g.max_speed / max(np.linalg.norm(desired_velocity), 1e-12))
-        task_acceleration = g.task_damping * (desired_velocity - terms.ee_jacobian @ v)
+        return g.task_damping * (desired_velocity - terms.ee_jacobian @ v)
+
+    def task_torque(
+        self, q: np.ndarray, v: np.ndarray, task_acceleration: np.ndarray, target: np.ndarray
+    ) -> np.ndarray:
+        """Joint torques (N·m) for a task acceleration (m/s², world frame) chosen by the expert
+        or by a policy: the one law, with the posture of the target's goal pose (or home)."""
+        _, terms, goal = self._situation(q, v, target)
         posture = goal if goal is not None else self.robot.home
-        return self.law.torque(q, v, task_acceleration, posture, terms)
+        return self.law.torque(q, v, np.asarray(task_acceleration, float), posture, terms)
+
+    def _situation(
+        self, q: np.ndarray, v: np.ndarray, target: np.ndarray
+    ) -> tuple[np.ndarray, DynamicsTerms, np.ndarray | None]:
+        """The target to aim at (projected; on the table top if below it), the dynamics terms
+        at (q, v) and the goal pose (None for unreachable targets). Cached per state: the
+        expert's torque asks twice in one step."""
+        target = np.asarray(target, dtype=float)
+        if target.shape != (3,) or not np.all(np.isfinite(target)):
+            raise TaskError(f"target must be 3 finite numbers (m), got {target!r}")
+        key = (np.asarray(q, float).tobytes(), np.asarray(v, float).tobytes(), target.tobytes())
+        if self._last_situation is not None and self._last_situation[0] == key:
+            return self._last_situation[1]
+        target = self.workspace.project(target)
+        terms = self.dynamics.terms(q, v)
+        label = label_target(self.dynamics, target)
+        goal = self._goal_pose(target, q) if label == "reachable" else None
+        if label == "below_table":
+            target = self._on_table(target)
+        self._last_situation = (key, (target, terms, goal))
+        return target, terms, goal
 
     def _goal_pose(self, target: np.ndarray, q: np.ndarray) -> np.ndarray | None:
         """The inverse-kinematics pose for a reachable `target` (None if none was found),

@@ -133,17 +133,20 @@ class LearnedController:
         max_dt: float = 0.1,
     ) -> None:
         clock = StampClock(nominal_dt=nominal_dt, max_dt=max_dt)
+        self.task_law = OperationalSpaceExpert(dynamics)  # for ee_acceleration actions
         self.controller = PolicyController(
             policy,
             robot.joint_names,
             clock,
             gravity=dynamics.gravity,
             end_effector=dynamics.end_effector,
+            task_law=self.task_law.task_torque,
         )
         self.joint_names = list(robot.joint_names)
 
     def reset(self) -> None:
         self.controller.reset()
+        self.task_law.reset()
 
     def command(self, t: float, q: np.ndarray, v: np.ndarray, target: np.ndarray) -> np.ndarray:
         self.controller.set_target(target)
