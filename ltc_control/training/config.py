@@ -29,6 +29,8 @@ Units: s, Hz, rad, rad/s, fractions in [0, 1).
       curation: {}                       # options of ltc_control.data's curation
       senses: []                         # model inputs from the robot model, after q, v, target:
                                          # ee_position, ee_error, ee_velocity (control.signals)
+      action: effort_over_gravity        # or ee_acceleration: x, y, z (m/s²) through the
+                                         # expert's law (labels: the expert's task acceleration)
     training:                            # shared by every model below unless overridden
       epochs: 60
       batch_size: 16
@@ -61,7 +63,7 @@ from typing import Any
 
 import yaml
 
-from ltc_control.control.signals import MODEL_SENSES
+from ltc_control.control.signals import EE_ACCELERATION, EFFORT_OVER_GRAVITY, MODEL_SENSES
 from ltc_control.resources import share_dir
 from ltc_control.training.errors import TrainingConfigError
 
@@ -108,11 +110,14 @@ class DataConfig:
     rosbags: tuple[str, ...] = ()
     curation: dict[str, Any] = field(default_factory=dict)
     senses: tuple[str, ...] = ()  # control.signals.MODEL_SENSES, x/y/z each
+    action: str = EFFORT_OVER_GRAVITY  # or EE_ACCELERATION
 
     def validate(self, key: str) -> None:
         _check(0.0 <= self.validation_fraction < 1.0, f"{key}.validation_fraction", "in [0, 1)")
         unknown = sorted(set(self.senses) - set(MODEL_SENSES))
         _check(not unknown, f"{key}.senses", f"has unknown {unknown}; known: {list(MODEL_SENSES)}")
+        actions = (EFFORT_OVER_GRAVITY, EE_ACCELERATION)
+        _check(self.action in actions, f"{key}.action", f"must be one of {list(actions)}")
         self.simulated.validate(f"{key}.simulated")
         _check(
             self.simulated.episodes > 0 or bool(self.rosbags),
@@ -238,6 +243,7 @@ class TrainConfig:
 
         _check(self.robot in available_robots(), "robot", f"must be one of {available_robots()}")
         dof = load_robot_description(self.robot).dof
+        outputs = 3 if self.data.action == EE_ACCELERATION else dof  # x, y, z or one per joint
         self.data.validate("data")
         self.training.validate("training")
         self.dagger.validate("dagger")
@@ -245,7 +251,7 @@ class TrainConfig:
         names = [m.name for m in self.models]
         _check(len(set(names)) == len(names), "models", f"names must be unique, got {names}")
         for i, spec in enumerate(self.models):
-            spec.validate(f"models[{i}]", dof)
+            spec.validate(f"models[{i}]", outputs)
             self.options_for(spec).validate(f"models[{i}].training")
 
     def options_for(self, spec: ModelSpec) -> TrainingOptions:

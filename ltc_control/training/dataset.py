@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ltc_control.control.signals import (
+    EE_ACCELERATION,
+    EFFORT_OVER_GRAVITY,
     ObservationLayout,
     policy_input_names,
     policy_output_names,
@@ -60,9 +62,11 @@ def episode_from_trajectory(
     first_dt: float,
     extra: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     layout: ObservationLayout | None = None,
+    labels: Callable[[Trajectory], np.ndarray] | None = None,
 ) -> Episode:
-    """Policy inputs (by `layout`; default: q, v, target), effort-over-gravity targets and
-    elapsed times of one trajectory; `extra(q, v)` -> (k,) per sample fills Episode.extra."""
+    """Policy inputs (by `layout`; default: q, v, target), output labels (`labels(trajectory)`
+    -> (n, n_out); default: the recorded torque over gravity) and elapsed times of one
+    trajectory; `extra(q, v)` -> (k,) per sample fills Episode.extra."""
     if len(trajectory) < 2:
         raise TrainingDataError(f"trajectory of {trajectory.robot} has fewer than 2 samples")
     dt = trajectory.dt.copy()
@@ -79,7 +83,10 @@ def episode_from_trajectory(
             for q, v, target in zip(trajectory.q, trajectory.v, trajectory.target, strict=True)
         ]
     )
-    residual = trajectory.tau - np.array([gravity(q) for q in trajectory.q])
+    if labels is not None:
+        residual = np.asarray(labels(trajectory), dtype=float)
+    else:
+        residual = trajectory.tau - np.array([gravity(q) for q in trajectory.q])
     rows = None
     if extra is not None:
         rows = np.array([extra(q, v) for q, v in zip(trajectory.q, trajectory.v, strict=True)])
@@ -87,13 +94,14 @@ def episode_from_trajectory(
 
 
 def signal_names(
-    joint_names: Sequence[str], senses: Sequence[str] = ()
+    joint_names: Sequence[str], senses: Sequence[str] = (), action: str = EFFORT_OVER_GRAVITY
 ) -> tuple[list[str], list[str], list[str], list[str]]:
     """Input names, input units, output names, output units of every trained policy."""
     inputs = policy_input_names(joint_names, senses)
     units = [signal_unit(name) for name in inputs]
-    outputs = policy_output_names(joint_names)
-    return inputs, units, outputs, ["N*m"] * len(outputs)
+    outputs = policy_output_names(joint_names, action)
+    unit = "m/s^2" if action == EE_ACCELERATION else "N*m"
+    return inputs, units, outputs, [unit] * len(outputs)
 
 
 @dataclass(frozen=True)

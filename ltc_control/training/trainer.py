@@ -32,9 +32,10 @@ from typing import Any
 
 import numpy as np
 
-from ltc_control.control.signals import ObservationLayout
+from ltc_control.control.signals import EE_ACCELERATION, ObservationLayout
 from ltc_control.robots import RobotDescription, load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
+from ltc_control.sim.expert import OperationalSpaceExpert
 from ltc_control.sim.rollouts import RolloutConfig, Trajectory, collect_rollouts
 from ltc_control.training.config import ModelSpec, TrainConfig, TrainingOptions, resolve
 from ltc_control.training.dataset import (
@@ -203,7 +204,8 @@ class Trainer:
         self.data = data
         self.progress = progress
         self.nominal_dt = 1.0 / config.data.simulated.rate_hz
-        self.names = signal_names(self.robot.joint_names, config.data.senses)
+        self.names = signal_names(self.robot.joint_names, config.data.senses, config.data.action)
+        self._task_action = config.data.action == EE_ACCELERATION
         self.layout = ObservationLayout(
             self.names[0], self.robot.joint_names, self.dynamics.end_effector
         )
@@ -218,9 +220,17 @@ class Trainer:
 
     def episode(self, trajectory: Trajectory) -> Episode:
         extra = self.barrier_terms if self._barrier else None
+        labels = self.task_labels if self._task_action else None
         return episode_from_trajectory(
-            trajectory, self.gravity, self.nominal_dt, extra, self.layout
+            trajectory, self.gravity, self.nominal_dt, extra, self.layout, labels
         )
+
+    def task_labels(self, trajectory: Trajectory) -> np.ndarray:
+        """The expert's task acceleration (m/s²) at every sample: a fresh expert replays the
+        episode in order (its goal poses depend on what it saw before, as when it drove)."""
+        expert = OperationalSpaceExpert(self.dynamics)
+        samples = zip(trajectory.q, trajectory.v, trajectory.target, strict=True)
+        return np.array([expert.task_acceleration(q, v, target) for q, v, target in samples])
 
     def barrier_terms(self, q: np.ndarray, v: np.ndarray) -> np.ndarray:
         """g(q) of the nominal model (BarrierNet loss)."""

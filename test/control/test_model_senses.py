@@ -69,3 +69,16 @@ def test_training_config_names_its_senses():
     assert config.data.senses == ("ee_error",)
     with pytest.raises(TrainingConfigError, match=r"data\.senses"):
         train_config_from_dict(base | {"data": {"senses": ["ee_jerk"]}})
+
+
+def test_a_task_space_action_is_named_and_checked_in_the_training_config():
+    names = signal_names(ROBOT.joint_names, ["ee_error"], "ee_acceleration")
+    assert names[2] == ["ee_acceleration/x", "ee_acceleration/y", "ee_acceleration/z"]
+    assert names[3] == ["m/s^2"] * 3
+    base = {"robot": "panda"}
+    ncp3 = {"name": "m", "kind": "cfc", "units": 19, "wiring": "ncp", "output": "m.npz"}
+    data = {"senses": ["ee_error"], "action": "ee_acceleration"}
+    config = train_config_from_dict(base | {"data": data, "models": [ncp3]})
+    assert config.data.action == "ee_acceleration"
+    with pytest.raises(TrainingConfigError, match=r"data\.action"):
+        train_config_from_dict(base | {"data": {"action": "jerk"}, "models": [ncp3]})
