@@ -30,16 +30,15 @@ def solve_position(
     robot = dynamics.robot
     lower, upper = robot.limits.lower + margin, robot.limits.upper - margin
     q = np.clip(np.asarray(start, dtype=float), lower, upper)
-    zero = np.zeros(robot.dof)
     for _ in range(iterations):
-        terms = dynamics.terms(q, zero)
-        error = point - terms.ee_position
+        position, jacobian = dynamics.kinematics(q)
+        error = point - position
         if np.linalg.norm(error) < tolerance:
             return q
-        jacobian = terms.ee_jacobian
-        step = jacobian.T @ np.linalg.solve(jacobian @ jacobian.T + DAMPING**2 * np.eye(3), error)
-        nullspace = np.eye(robot.dof) - np.linalg.pinv(jacobian) @ jacobian
-        step += nullspace @ (HOME_PULL * (robot.home - q))
+        # damped pseudo-inverse J^T (J J^T + d² I)^-1: the step, and the (damped) nullspace
+        inverse = jacobian.T @ np.linalg.inv(jacobian @ jacobian.T + DAMPING**2 * np.eye(3))
+        step = inverse @ error
+        step += (np.eye(robot.dof) - inverse @ jacobian) @ (HOME_PULL * (robot.home - q))
         step *= min(1.0, MAX_STEP / max(np.linalg.norm(step), 1e-12))
         q = np.clip(q + step, lower, upper)
     return None
