@@ -50,7 +50,7 @@ _TABLE_PRESS = 0.005  # m: how far below the table top the expert aims for a tar
 
 @dataclass(frozen=True)
 class ExpertGains:
-    task_stiffness: float = 100.0  # 1/s²: task acceleration per m of error
+    task_stiffness: float = 150.0  # 1/s²: task acceleration per m of error
     task_damping: float = 20.0  # 1/s
     max_error: float = 0.15  # m: the error the task sees at most without a goal pose
     max_speed: float = 2.0  # m/s: the end-effector speed the task asks for at most
