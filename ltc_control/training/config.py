@@ -56,7 +56,10 @@ Units: s, Hz, rad, rad/s, fractions in [0, 1).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -268,6 +271,20 @@ class TrainConfig:
         unknown = [n for n in names if n not in known]
         _check(not unknown, "models", f"has no model named {unknown}; known: {known}")
         return dataclasses.replace(self, models=tuple(m for m in self.models if m.name in names))
+
+
+def fingerprint(config: TrainConfig, name: str) -> str:
+    """sha256 of what trains model `name`: the config with only that model (report_dir, where
+    reports go, left out). Model files record it (`provenance`)."""
+    selected = dataclasses.asdict(config.select([name]))
+    selected.pop("report_dir")
+    canonical = json.dumps(selected, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def provenance(description: str) -> dict[str, str]:
+    """The `config_sha256` and `code` a model file's description records (empty if none)."""
+    return dict(re.findall(r"\b(config_sha256|code)=(\S+)", description))
 
 
 def resolve(path: str | Path) -> Path:

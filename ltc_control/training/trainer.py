@@ -37,7 +37,13 @@ from ltc_control.robots import RobotDescription, load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.sim.expert import OperationalSpaceExpert
 from ltc_control.sim.rollouts import RolloutConfig, Trajectory, collect_rollouts
-from ltc_control.training.config import ModelSpec, TrainConfig, TrainingOptions, resolve
+from ltc_control.training.config import (
+    ModelSpec,
+    TrainConfig,
+    TrainingOptions,
+    fingerprint,
+    resolve,
+)
 from ltc_control.training.dataset import (
     Episode,
     EpisodeBatches,
@@ -343,7 +349,8 @@ class Trainer:
         report_dir.mkdir(parents=True, exist_ok=True)
         description = (
             f"{spec.kind} {spec.units} neurons, trained by ltc-control train on {self.robot.name} "
-            f"expert rollouts (seed {self.config.seed})"
+            f"expert rollouts (seed {self.config.seed}); "
+            f"config_sha256={fingerprint(self.config, spec.name)} code={_code_version()}"
         )
         to_policy(
             model, self.normalizer, self.names_for(spec), spec.name, description, path=model_path
@@ -595,3 +602,28 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def _code_version() -> str:
+    """The source tree's git commit (with "+dirty" for uncommitted changes), or "unknown"."""
+    import subprocess
+
+    root = resolve(".")
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
