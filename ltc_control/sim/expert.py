@@ -22,8 +22,8 @@ The expert chooses a_task = kd (x'_des - x') with x'_des = (kp / kd) e, capped a
 the arm through its base, and the law then stalls short of a target it could reach (measured:
 the old expert missed 22 % of reachable Panda holds this way and by moving too slowly). So the
 expert first solves inverse kinematics for a goal pose that reaches the target with every joint
-`goal_margin` (rad) inside its limits (robots.inverse_kinematics, from the current pose, then
-from home), and far from the target (> path_blend m) follows the goal pose's joint path:
+`goal_margin` (rad) inside its limits (robots.inverse_kinematics, from the current pose, the
+workspace sample nearest the target, then home), and far from the target (> path_blend m) follows the goal pose's joint path:
 e = J (q_goal - q), blended into the Cartesian error e = x* - x as the distance shrinks; the
 posture task pulls toward the goal pose. Targets below the table or out of reach
 (sim.task.label_target) get no goal pose (IK knows nothing of the table): e = x* - x, posture
@@ -183,7 +183,9 @@ class OperationalSpaceExpert:
         last = self._goal_target
         if last is not None and np.array_equal(last, target):
             return self._goal
-        starts = [q, self.robot.home]
+        # From the current pose (continuity), the sampled pose nearest the target (a local
+        # solver cannot cross a singularity: a planar arm's elbow must flip sides), then home.
+        starts = [q, self.workspace.nearest_pose(target), self.robot.home]
         moved = np.inf if last is None else np.linalg.norm(target - last)
         if self._goal is not None and moved < _WARM_START_DISTANCE:
             starts.insert(0, self._goal)
