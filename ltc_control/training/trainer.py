@@ -210,6 +210,7 @@ class Trainer:
         self.data = data
         self.progress = progress
         self.nominal_dt = 1.0 / config.data.simulated.rate_hz
+        self.code_version = _code_version()  # the code this process loaded, not later edits
         self.names = signal_names(self.robot.joint_names, config.data.senses, config.data.action)
         self._task_action = config.data.action == EE_ACCELERATION
         self.layout = ObservationLayout(
@@ -350,7 +351,7 @@ class Trainer:
         description = (
             f"{spec.kind} {spec.units} neurons, trained by ltc-control train on {self.robot.name} "
             f"expert rollouts (seed {self.config.seed}); "
-            f"config_sha256={fingerprint(self.config, spec.name)} code={_code_version()}"
+            f"config_sha256={fingerprint(self.config, spec.name)} code={self.code_version}"
         )
         to_policy(
             model, self.normalizer, self.names_for(spec), spec.name, description, path=model_path
@@ -605,7 +606,8 @@ def _plain(value: Any) -> Any:
 
 
 def _code_version() -> str:
-    """The source tree's git commit (with "+dirty" for uncommitted changes), or "unknown"."""
+    """The source tree's git commit ("+dirty" if ltc_control/ or config/ have uncommitted
+    changes), or "unknown"."""
     import subprocess
 
     root = resolve(".")
@@ -618,7 +620,7 @@ def _code_version() -> str:
             timeout=10,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            ["git", "-C", str(root), "status", "--porcelain", "--", "ltc_control", "config"],
             capture_output=True,
             text=True,
             check=True,
