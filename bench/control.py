@@ -9,7 +9,13 @@ same seeded randomized episodes (targets incl. unreachable ones, initial
 states, ±10 % link masses, sensor noise). Policies were trained at 100 Hz; liquid and LSTM
 policies are also run at 50 Hz, 200 Hz and 100 Hz with ±30 % timing jitter.
 
-Metrics (evaluation.closed_loop): tracking RMSE (m) on reachable targets, its ratio to the expert's
+Reach metrics first (evaluation.reach, pooled over every episode's segments): per policy
+`<policy>_reach5` / `_reach2` (fraction of reachable holds ending within 5 / 2 cm),
+`_final_error_median_m`, `_time_to_reach_median_s`, `_moving_rmse_m` (tracking RMSE on moving
+targets), `_unreachable_closest_median_m` (closest approach to targets below the table or out of
+reach), `_parameters` (trainable parameters stored in the model file) and `_synapses`
+(synapses of its wiring, sensory included; none for LSTM/MLP). Then, secondary
+(evaluation.closed_loop): tracking RMSE (m) on reachable targets, its ratio to the expert's
 on the same episodes (filtered policy vs filtered expert; also both unfiltered at 100 Hz), success rate, effort (N·m RMS over gravity), filter interventions,
 limit violations (true state). rate_shift_degradation = mean over the three shifted conditions
 of rmse(condition) / rmse(100 Hz) - 1 (0 = unaffected).
@@ -92,9 +98,23 @@ def _jobs(
     return [(r, p, c, episodes, duration, filtered, at_sensor_rate) for r, p, c, filtered in runs]
 
 
-def _robot_metrics(rows: dict[tuple[str, str], dict], unfiltered: dict[str, dict]) -> dict:
+REACH_KEYS = (
+    "reach5",
+    "reach2",
+    "final_error_median_m",
+    "time_to_reach_median_s",
+    "moving_rmse_m",
+    "unreachable_closest_median_m",
+)
+
+
+def _robot_metrics(
+    rows: dict[tuple[str, str], dict], unfiltered: dict[str, dict], sizes: dict[str, int | None]
+) -> dict:
     expert = rows[("expert", "nominal")]["tracking_rmse_mean"]
-    metrics = {"expert_rmse_m": expert}
+    metrics = {f"expert_{key}": rows[("expert", "nominal")][key] for key in REACH_KEYS}
+    metrics |= sizes
+    metrics["expert_rmse_m"] = expert
     if "expert" in unfiltered:
         bare = unfiltered["expert"]["tracking_rmse_mean"]
         metrics["expert_rmse_m_unfiltered"] = bare
@@ -109,6 +129,7 @@ def _robot_metrics(rows: dict[tuple[str, str], dict], unfiltered: dict[str, dict
         nominal = rows.get((policy, "nominal"))
         if nominal is None:
             continue
+        metrics |= {f"{policy}_{key}": nominal[key] for key in REACH_KEYS}
         key = policy.replace("lstm19", "lstm").replace("mlp64", "mlp")
         metrics[f"{key}_rmse_ratio_vs_expert"] = nominal["tracking_rmse_mean"] / expert
         metrics[f"{key}_success_rate"] = nominal["success_rate"]
@@ -121,8 +142,10 @@ def _robot_metrics(rows: dict[tuple[str, str], dict], unfiltered: dict[str, dict
 
 def _table(results: list[tuple]) -> None:
     header = (
-        f"{'robot':16} {'policy':8} {'condition':9} {'filter':6} {'rmse m':>8} {'x expert':>8} "
-        f"{'success':>7} {'effort':>7} {'interv.':>7} {'fallbk':>6} {'viol':>5} {'(p/v/f)':>12} {'s':>5}"
+        f"{'robot':16} {'policy':8} {'condition':9} {'filter':6} {'reach5':>6} {'reach2':>6} "
+        f"{'final m':>7} {'t_reach':>7} {'moving':>6} {'unreach':>7} {'rmse m':>8} "
+        f"{'x expert':>8} {'effort':>7} {'interv.':>7} {'fallbk':>6} {'viol':>5} {'(p/v/f)':>12} "
+        f"{'s':>5}"
     )
     print(header)
     print("-" * len(header))
@@ -130,12 +153,40 @@ def _table(results: list[tuple]) -> None:
     for robot, policy, condition, filtered, s, seconds in results:
         ratio = s["tracking_rmse_mean"] / experts[(robot, filtered)]
         kinds = f"{s['violations_position']}/{s['violations_velocity']}/{s['violations_force']}"
+        reach = " ".join(
+            _cell(s[key], width) for key, width in zip(REACH_KEYS, (6, 6, 7, 7, 6, 7), strict=True)
+        )
         print(
-            f"{robot:16} {policy:8} {condition:9} {'on' if filtered else 'off':6} "
-            f"{s['tracking_rmse_mean']:8.4f} {ratio:8.2f} {s['success_rate']:7.2f} "
-            f"{s['effort_mean']:7.3f} {s['intervention_rate']:7.1%} {s['fallbacks']:6d} "
+            f"{robot:16} {policy:8} {condition:9} {'on' if filtered else 'off':6} {reach} "
+            f"{s['tracking_rmse_mean']:8.4f} {ratio:8.2f} {s['effort_mean']:7.3f} {s['intervention_rate']:7.1%} {s['fallbacks']:6d} "
             f"{s['violations']:5d} {kinds:>12} {seconds:5.0f}"
         )
+
+
+def _cell(value: float | None, width: int) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:{width}.3f}"
+
+
+def _model_sizes(robot: str) -> dict[str, int | None]:
+    """`<policy>_parameters` (weights and biases of each shipped model file, not its stored
+    normalisation) and `<policy>_synapses` (its wiring's, None without a wiring)."""
+    from ltc_control.resources import shipped_policy
+    from ltc_control.training.baselines import load_trained_policy
+
+    sizes: dict[str, int | None] = {}
+    for name in POLICIES:
+        path = shipped_policy(robot, name)
+        if not path.is_file():
+            continue
+        policy = load_trained_policy(path)
+        network = getattr(policy, "network", None)  # runtime LiquidPolicy; baselines: params
+        params = network.params() if network is not None else policy.params
+        sizes[f"{name}_parameters"] = int(sum(np.size(v) for v in params.values()))
+        wiring = getattr(policy, "wiring", None)
+        sizes[f"{name}_synapses"] = (
+            None if wiring is None else wiring.synapse_count + wiring.sensory_synapse_count
+        )
+    return sizes
 
 
 def _plot(results: list[tuple], path: Path) -> None:
@@ -203,7 +254,7 @@ def main() -> None:
     for robot in args.robots:
         rows = {(r[1], r[2]): r[4] for r in results if r[0] == robot and r[3]}
         bare = {r[1]: r[4] for r in results if r[0] == robot and not r[3]}
-        per_robot[robot] = _robot_metrics(rows, bare) | {
+        per_robot[robot] = _robot_metrics(rows, bare, _model_sizes(robot)) | {
             "violations_filtered": int(sum(v["violations"] for v in rows.values()))
         }
     plot = Path(args.plot)

@@ -37,13 +37,17 @@ def run(args: argparse.Namespace) -> int:
     from ltc_control.evaluation.run_metrics import expert_tracking_rmse, summarize
     from ltc_control.nodes.demo import run_demo
     from ltc_control.robots.dynamics import PinocchioDynamics
+    from ltc_control.sim.task import label_target
 
     model = args.model or shipped_policy(args.robot)
     print(f"[demo] policy: {model}")
     demo = run_demo(args.robot, model, args.duration, args.timeout)
     robot, force_limit = demo.robot, demo.safety_filter.config.force_max
-    trajectory = demo.recording.trajectory(robot, PinocchioDynamics(robot))
-    summary = summarize(demo.recording, trajectory, robot, force_limit)
+    dynamics = PinocchioDynamics(robot)
+    trajectory = demo.recording.trajectory(robot, dynamics)
+    summary = summarize(
+        demo.recording, trajectory, robot, force_limit, lambda p: label_target(dynamics, p)
+    )
     args.output.mkdir(parents=True, exist_ok=True)
     figure = plot_run(demo.recording, trajectory, summary, robot, args.output / "demo.png")
     report = {
@@ -63,10 +67,33 @@ def run(args: argparse.Namespace) -> int:
     return 0 if demo.sim_time_s >= args.duration else 1
 
 
+def _target_row(index: int, target: dict) -> tuple[str, str]:
+    """One summary line per target: final error and verdict (reached or closest approach)."""
+    point = ", ".join(f"{c:.2f}" for c in target["point"])
+    error = f"final error {target['final_error_m']:.3f} m"
+    if target["category"] == "unreachable":
+        verdict = f"{target['label']}: closest {target['closest_approach_m']:.3f} m"
+        verdict += ", no violation" if target["clean"] else f", {target['violations']} violations"
+    elif not target["judged"]:
+        verdict = "held too briefly to judge"
+    elif target["reached"][0]:
+        verdict = f"reached in {target['time_to_reach_s']:.2f} s"
+    else:
+        verdict = "NOT reached"
+    return f"target {index} ({point})", f"{error}, {verdict}"
+
+
 def _print_summary(r: dict, figure: Path) -> None:
-    finals = ", ".join(f"{e:.3f}" for e in r["final_errors_m"])
+    reach = r["reach"]
     rows = [
-        ("tracking RMSE", f"{r['tracking_rmse_m']:.3f} m (final error per target: {finals} m)"),
+        *(_target_row(i, target) for i, target in enumerate(r["targets"], 1)),
+        (
+            "reached (5 cm / 2 cm)",
+            f"{reach['reach5']:.0%} / {reach['reach2']:.0%} of {reach['holds']} reachable targets"
+            if reach["holds"]
+            else "no reachable target held long enough to judge",
+        ),
+        ("tracking RMSE", f"{r['tracking_rmse_m']:.3f} m (secondary: transients dominate it)"),
         (
             "expert, same targets",
             f"{r['expert_tracking_rmse_m']:.3f} m RMSE (model-based, same sim and filter, no ROS)",

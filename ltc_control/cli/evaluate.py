@@ -1,7 +1,10 @@
 """`ltc-control evaluate --model models/panda_cfc19.npz`: closed-loop episodes vs the expert.
 
 Runs the policy (numpy runtime, through PolicyController, commands through the SafetyFilter)
-and the expert on the same seeded episodes and prints both summaries and the RMSE ratio.
+and the expert on the same seeded episodes and prints both summaries (reach metrics first:
+reach5 / reach2 = fraction of reachable holds ending within 5 / 2 cm, final error, time to reach,
+moving-target RMSE, closest approach to unreachable targets; then tracking RMSE, effort, filter
+activity, violations) and the RMSE ratio.
 """
 
 from __future__ import annotations

@@ -13,6 +13,11 @@ Promises:
   of joint states; the messages in between are skipped and counted in `skipped`.
 - If the model outputs torque over gravity compensation (`effort_over_gravity/<joint>`, see
   runtime.signals), g(q) from the robot's dynamics is added back here.
+- Model senses (end-effector position, error, velocity; runtime.signals) are computed from the
+  measured joint state with `end_effector` (the robot model), required if the model names one.
+- A task-space action (`ee_acceleration/x|y|z`, m/s²) becomes joint torque through `task_law`
+  (the expert's operational-space law, required for such a model), so the command is always a
+  joint torque (what the safety filter takes).
 """
 
 from __future__ import annotations
@@ -26,10 +31,13 @@ import numpy as np
 from ltc_control.control.stamps import StampClock, StampVerdict
 from ltc_control.runtime.errors import RuntimeInputError
 from ltc_control.runtime.signals import (
+    EE_ACCELERATION,
     EFFORT_OVER_GRAVITY,
+    EndEffectorState,
     JointMatcher,
     ObservationLayout,
     SignalError,
+    TaskLaw,
     command_order,
 )
 
@@ -52,6 +60,8 @@ class PolicyController:
         clock: StampClock,
         gravity: Callable[[np.ndarray], np.ndarray] | None = None,
         min_period: float = 0.0,
+        end_effector: EndEffectorState | None = None,
+        task_law: TaskLaw | None = None,
     ) -> None:
         self.policy = policy
         self.min_period = min_period  # s; faster joint states are skipped (not refused)
@@ -59,11 +69,16 @@ class PolicyController:
         self.joint_names = tuple(joint_names)
         self._match = JointMatcher(self.joint_names)
         self.clock = clock
-        self.layout = ObservationLayout(policy.input_names, self.joint_names)
+        self.layout = ObservationLayout(policy.input_names, self.joint_names, end_effector)
         self._order, kind = command_order(policy.output_names, self.joint_names)
         self._gravity = gravity if kind == EFFORT_OVER_GRAVITY else None
         if kind == EFFORT_OVER_GRAVITY and gravity is None:
             raise SignalError("model outputs torque over gravity but no gravity model was given")
+        self._task_law = task_law if kind == EE_ACCELERATION else None
+        if kind == EE_ACCELERATION and task_law is None:
+            raise SignalError(
+                "model outputs an end-effector acceleration but no task law was given"
+            )
         self.target: np.ndarray | None = None
         self.rejections: Counter[str] = Counter()
         self.steps = 0
@@ -134,6 +149,8 @@ class PolicyController:
         command = np.asarray(output, dtype=float).reshape(-1)[self._order]
         if self._gravity is not None:
             command = command + self._gravity(q)
+        if self._task_law is not None and np.all(np.isfinite(command)):
+            command = self._task_law(q, v, command, self.target)
         if not np.all(np.isfinite(command)):
             self.rejections["network_output"] += 1
             self.policy.reset()

@@ -6,6 +6,7 @@
   FilterLoop, as deployed), and `simulate_trajectories` (a policy drives, the expert labels);
 - safety_episodes: the safety filter against an aggressive controller, every limit checked at
   1 kHz (`python -m ltc_control.evaluation.safety_episodes`, `ltc-control safety-eval`);
+- reach: whether a controller got to each target and stayed (per hold, moving, unreachable);
 - run_metrics: what a recorded ROS run did (tracking, effort, filter activity, violations);
 - plots: that run as a figure (matplotlib, imported only there).
 numpy, the simulator and the safety core; no torch, no rclpy.

@@ -16,7 +16,11 @@ ROS policy node (eval == deployment). Episode `i` of a seed is the same for ever
 Metrics per episode (units):
 - tracking_rmse (m): RMS distance end effector -> target over samples whose target is
   reachable (unreachable targets have no zero-error answer);
-- success: at the end of every reachable hold segment the end effector is within
+- segments: reach scores per target segment (evaluation.reach: final error, reached within
+  5 / 2 cm and time to reach on reachable holds, tracking RMSE on moving targets, closest
+  approach on unreachable ones); holds shorter than segment_s[0], cut by the episode's end, are
+  not judged; `summarize` pools them over episodes (reach5, reach2, ...);
+- success: at the end of every judged reachable hold the end effector is within
   `success_radius` (m) of the target;
 - effort (N·m): RMS of the applied torque minus gravity compensation g(q);
 - interventions: filter calls that changed the command by more than `intervention_tolerance`
@@ -41,9 +45,11 @@ from ltc_control.control.stamps import StampClock
 from ltc_control.data.trajectory import Trajectory, TrajectoryRows
 from ltc_control.errors import LtcControlError
 from ltc_control.evaluation.errors import EvaluationConfigError, EvaluationError
+from ltc_control.evaluation.reach import SegmentScore, score_segments, spans, summarize_scores
 from ltc_control.robots import load_robot_description
 from ltc_control.robots.description import RobotDescription
 from ltc_control.robots.dynamics import PinocchioDynamics
+from ltc_control.runtime.signals import EndEffectorState
 from ltc_control.sim.expert import OperationalSpaceExpert
 from ltc_control.sim.rollouts import RolloutConfig, collect_rollouts
 from ltc_control.sim.simulator import ArmSimulator, randomized_simulator, sample_times
@@ -114,10 +120,34 @@ class ExpertController:
         self.expert = expert
 
     def reset(self) -> None:
-        """Stateless."""
+        self.expert.reset()
 
     def command(self, t: float, q: np.ndarray, v: np.ndarray, target: np.ndarray) -> np.ndarray:
         return self.expert.torque(q, v, target)
+
+
+def end_effector_of(robot: str) -> EndEffectorState:
+    """The robot model's end-effector kinematics, q (rad), v (rad/s) -> position (m), velocity
+    (m/s), world frame: what model senses are computed from."""
+    return PinocchioDynamics(load_robot_description(robot)).end_effector
+
+
+def deployed_controller(
+    policy: Any, robot: RobotDescription, dynamics: PinocchioDynamics, clock: StampClock
+) -> tuple[PolicyController, OperationalSpaceExpert]:
+    """`policy` behind a PolicyController as the policy node deploys it: gravity, the model
+    senses and the task-space law (the expert's, returned too: it keeps a goal pose to reset)
+    from the robot model."""
+    task_law = OperationalSpaceExpert(dynamics)  # for ee_acceleration actions
+    controller = PolicyController(
+        policy,
+        robot.joint_names,
+        clock,
+        gravity=dynamics.gravity,
+        end_effector=dynamics.end_effector,
+        task_law=task_law.task_torque,
+    )
+    return controller, task_law
 
 
 class LearnedController:
@@ -132,13 +162,12 @@ class LearnedController:
         max_dt: float = 0.1,
     ) -> None:
         clock = StampClock(nominal_dt=nominal_dt, max_dt=max_dt)
-        self.controller = PolicyController(
-            policy, robot.joint_names, clock, gravity=dynamics.gravity
-        )
+        self.controller, self.task_law = deployed_controller(policy, robot, dynamics, clock)
         self.joint_names = list(robot.joint_names)
 
     def reset(self) -> None:
         self.controller.reset()
+        self.task_law.reset()
 
     def command(self, t: float, q: np.ndarray, v: np.ndarray, target: np.ndarray) -> np.ndarray:
         self.controller.set_target(target)
@@ -182,14 +211,15 @@ def simulate_trajectories(
     A refused sample (see PolicyController) holds gravity compensation; `max_dt` (s) is the
     policy node's default."""
     description = load_robot_description(robot)
-    gravity = PinocchioDynamics(description).gravity
+    dynamics = PinocchioDynamics(description)
+    gravity = dynamics.gravity
     names = description.joint_names
 
     def make_driver():
-        controller = PolicyController(
-            policy, names, StampClock(nominal_dt=1.0 / rate_hz, max_dt=max_dt), gravity
-        )
+        clock = StampClock(nominal_dt=1.0 / rate_hz, max_dt=max_dt)
+        controller, task_law = deployed_controller(policy, description, dynamics, clock)
         controller.reset()
+        task_law.reset()
 
         def drive(t: float, q: np.ndarray, v: np.ndarray, target: np.ndarray) -> np.ndarray:
             controller.set_target(target)
@@ -222,6 +252,7 @@ class EpisodeResult:
     violation_kinds: dict[str, int]  # checks per kind: position, velocity, force
     steps: int  # sensor samples (policy steps)
     filter_steps: int  # safety filter calls
+    segments: list[dict[str, Any]] = field(default_factory=list)  # SegmentScore.as_dict()
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -323,6 +354,7 @@ class Evaluator:
         controller.reset()
         rows = TrajectoryRows()
         nominals = []
+        violations: list[int] = []  # limit checks broken while each sample's command held
         errors = []
         tally = _Tally()
         times = sample_times(cfg.duration_s, condition.rate_hz, condition.jitter, seed)
@@ -339,7 +371,9 @@ class Evaluator:
             rows.append(float(t), measured.q, measured.v, target, ee, tau)
             nominals.append(nominal)
             end = times[k + 1] if k + 1 < len(times) else t + period
+            broken_before = tally.violations
             self._hold(sim, loop, nominal, measured, end, tally)
+            violations.append(tally.violations - broken_before)
         info: dict[str, Any] = {
             "seed": seed,
             "rate_hz": condition.rate_hz,
@@ -348,10 +382,11 @@ class Evaluator:
         if label is not None:
             info["nominal_tau"] = np.array(nominals)
         record = rows.trajectory(robot.name, robot.joint_names, info)
+        scores = self._reach_scores(schedule, record, np.array(violations))
         result = EpisodeResult(
             seed=seed,
             tracking_rmse=float(np.sqrt(np.mean(errors))) if errors else 0.0,
-            success=self._success(schedule, record),
+            success=all(s.reached[0] for s in scores if s.category == "hold" and s.judged),
             effort=float(np.sqrt(np.mean(tally.efforts) / robot.dof)),
             interventions=tally.interventions,
             fallbacks=tally.fallbacks,
@@ -359,6 +394,7 @@ class Evaluator:
             violation_kinds=tally.kinds,
             steps=len(times),
             filter_steps=tally.filter_steps,
+            segments=[s.as_dict() for s in scores],
         )
         return result, record
 
@@ -412,19 +448,14 @@ class Evaluator:
     def _force_max(self) -> float:
         return self.safety_filter().config.force_max
 
-    def _success(self, schedule: TargetSchedule, record: Trajectory) -> bool:
-        t, ee, targets = record.t, record.ee_position, record.target
-        ends = [s.start for s in schedule.segments[1:]] + [t[-1] + 1e-9]
-        for segment, end in zip(schedule.segments, ends, strict=True):
-            if segment.kind != "hold" or segment.label != "reachable":
-                continue
-            last = np.nonzero(t < end)[0]
-            if len(last) == 0:
-                continue
-            i = last[-1]
-            if np.linalg.norm(ee[i] - targets[i]) > self.config.success_radius:
-                return False
-        return True
+    def _reach_scores(
+        self, schedule: TargetSchedule, record: Trajectory, violations: np.ndarray
+    ) -> list[SegmentScore]:
+        """evaluation.reach scores of the episode's target segments, at the true end-effector
+        position of each sample (`violations`: limit checks broken after each sample)."""
+        errors = np.linalg.norm(record.ee_position - record.target, axis=1)
+        segment_spans = spans(schedule.segments, end=record.t[-1] + 1e-9)  # last sample included
+        return score_segments(record.t, errors, segment_spans, violations, self.config.segment_s[0])
 
     def evaluate(
         self,
@@ -442,22 +473,28 @@ class Evaluator:
         return results
 
 
-def summarize(results: Sequence[EpisodeResult]) -> dict[str, float]:
-    """Means over episodes (median RMSE too), totals of counts."""
+def summarize(results: Sequence[EpisodeResult]) -> dict[str, Any]:
+    """Means over episodes (median RMSE too), totals of counts, and the reach metrics pooled
+    over every episode's segments (evaluation.reach.summarize_scores: reach5, reach2, ...)."""
     rmse = np.array([r.tracking_rmse for r in results])
-    return {
-        "episodes": len(results),
-        "tracking_rmse_mean": float(rmse.mean()),
-        "tracking_rmse_median": float(np.median(rmse)),
-        "success_rate": float(np.mean([r.success for r in results])),
-        "effort_mean": float(np.mean([r.effort for r in results])),
-        "interventions": int(sum(r.interventions for r in results)),
-        "intervention_rate": float(
-            sum(r.interventions for r in results) / max(1, sum(r.filter_steps for r in results))
-        ),
-        "fallbacks": int(sum(r.fallbacks for r in results)),
-        "violations": int(sum(r.violations for r in results)),
-    } | {
-        f"violations_{kind}": int(sum(r.violation_kinds[kind] for r in results))
-        for kind in VIOLATION_KINDS
-    }
+    reach = summarize_scores([SegmentScore(**s) for r in results for s in r.segments])
+    return (
+        {"episodes": len(results)}
+        | reach
+        | {
+            "tracking_rmse_mean": float(rmse.mean()),
+            "tracking_rmse_median": float(np.median(rmse)),
+            "success_rate": float(np.mean([r.success for r in results])),
+            "effort_mean": float(np.mean([r.effort for r in results])),
+            "interventions": int(sum(r.interventions for r in results)),
+            "intervention_rate": float(
+                sum(r.interventions for r in results) / max(1, sum(r.filter_steps for r in results))
+            ),
+            "fallbacks": int(sum(r.fallbacks for r in results)),
+            "violations": int(sum(r.violations for r in results)),
+        }
+        | {
+            f"violations_{kind}": int(sum(r.violation_kinds[kind] for r in results))
+            for kind in VIOLATION_KINDS
+        }
+    )

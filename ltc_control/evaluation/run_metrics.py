@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from ltc_control.control.filter_loop import FilterLoop
 from ltc_control.data.trajectory import Trajectory
+from ltc_control.evaluation.reach import Span, score_segments, summarize_scores
 from ltc_control.robots.description import RobotDescription
 from ltc_control.robots.dynamics import PinocchioDynamics, RobotDynamics
 from ltc_control.safety import SafetyFilter
@@ -93,6 +95,10 @@ class RunSummary:
     velocity_violations: int
     torque_violations: int
     force_violations: int
+    # Per target held (evaluation.reach.SegmentScore as a dict, plus its point and label) and
+    # pooled (summarize_scores): reached within 5 / 2 cm, time to reach, closest approach.
+    targets: list[dict[str, Any]] = field(default_factory=list)
+    reach: dict[str, Any] = field(default_factory=dict)
 
     @property
     def violations(self) -> int:
@@ -105,9 +111,15 @@ class RunSummary:
 
 
 def summarize(
-    recording: Recording, trajectory: Trajectory, robot: RobotDescription, force_limit: float
+    recording: Recording,
+    trajectory: Trajectory,
+    robot: RobotDescription,
+    force_limit: float,
+    label_of: Callable[[np.ndarray], str] | None = None,
 ) -> RunSummary:
-    """`trajectory`: recording.trajectory(...), built once by the caller (also plotted)."""
+    """`trajectory`: recording.trajectory(...), built once by the caller (also plotted).
+    `label_of(point)` names what a target asks for (sim.task.label_target: "reachable",
+    "below_table", "out_of_reach"); without it every target counts as reachable."""
     t, q, v, tau = trajectory.t, trajectory.q, trajectory.v, trajectory.tau
     errors = end_effector_errors(trajectory)
     nominal, safe = recording.arrays("nominal"), recording.arrays("safe")
@@ -115,10 +127,11 @@ def summarize(
     modes = np.asarray(recording.mode)
     force = np.linalg.norm(recording.arrays("contact_force").reshape(-1, 3), axis=1)
     limits = robot.limits
+    reach = _reach(t, trajectory.target, errors, label_of)
     return RunSummary(
         duration_s=float(t[-1] - t[0]) if len(t) else 0.0,
         tracking_rmse_m=float(np.sqrt(np.mean(errors**2))),
-        final_errors_m=_final_errors(t, trajectory.target, errors),
+        final_errors_m=[target["final_error_m"] for target in reach["targets"]],
         interventions=int(np.sum(changed > INTERVENTION_THRESHOLD)),
         filter_steps=len(modes),
         fallbacks=int(np.sum(np.isin(modes, BRAKING_MODES))),
@@ -134,7 +147,33 @@ def summarize(
         velocity_violations=int(np.sum(np.abs(v) > limits.velocity * (1 + VELOCITY_TOLERANCE))),
         torque_violations=int(np.sum(np.abs(tau) > limits.effort + TORQUE_TOLERANCE)),
         force_violations=int(np.sum(force > force_limit * (1 + FORCE_TOLERANCE))),
+        **reach,
     )
+
+
+def _reach(
+    t: np.ndarray,
+    targets: np.ndarray,
+    errors: np.ndarray,
+    label_of: Callable[[np.ndarray], str] | None,
+) -> dict[str, Any]:
+    """Reach scores of every target the run held (a hold starts when the target changes)."""
+    if len(t) == 0:
+        return {"targets": [], "reach": summarize_scores([])}
+    starts = [0, *(np.flatnonzero(np.any(np.diff(targets, axis=0) != 0, axis=1)) + 1).tolist()]
+    ends = [t[i] for i in starts[1:]] + [t[-1] + 1e-9]
+    points = [targets[i] for i in starts]
+    labels = [label_of(p) if label_of is not None else "reachable" for p in points]
+    spans = [
+        Span(float(t[i]), float(end), "hold", label)
+        for i, end, label in zip(starts, ends, labels, strict=True)
+    ]
+    scores = score_segments(t, errors, spans)
+    per_target = [
+        {"point": p.tolist(), "label": label, **score.as_dict()}
+        for p, label, score in zip(points, labels, scores, strict=True)
+    ]
+    return {"targets": per_target, "reach": summarize_scores(scores)}
 
 
 def end_effector_errors(trajectory: Trajectory) -> np.ndarray:
@@ -146,13 +185,6 @@ def _targets_at(t: np.ndarray, target_time: np.ndarray, targets: np.ndarray) -> 
     """The latest target received at each time (the first one before any arrived)."""
     index = np.clip(np.searchsorted(target_time, t, side="right") - 1, 0, len(targets) - 1)
     return targets.reshape(-1, 3)[index]
-
-
-def _final_errors(t: np.ndarray, targets: np.ndarray, errors: np.ndarray) -> list[float]:
-    """Error at the last sample before each change of target."""
-    changes = np.flatnonzero(np.any(np.diff(targets, axis=0) != 0, axis=1))
-    ends = [*changes.tolist(), len(t) - 1]
-    return [float(errors[i]) for i in ends]
 
 
 def expert_tracking_rmse(

@@ -18,6 +18,7 @@ episodes) and `episode_<k>/<array>` for the Trajectory arrays t, q, v, target, e
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +30,12 @@ from ltc_control.data.trajectory import TRAJECTORY_ARRAYS, Trajectory
 from ltc_control.explain.errors import ExplainError
 from ltc_control.runtime import LiquidPolicy
 from ltc_control.runtime.paper_form import check_supported
-from ltc_control.runtime.signals import ObservationLayout, SignalError
+from ltc_control.runtime.signals import (
+    MODEL_SENSES,
+    EndEffectorState,
+    ObservationLayout,
+    SignalError,
+)
 
 MAX_DT = 0.1  # s, the policy node's default max_dt: longer gaps are clamped
 _METADATA = "__metadata__"
@@ -112,13 +118,26 @@ def record_sequences(
     )
 
 
+@functools.cache
+def _end_effector(robot: str) -> EndEffectorState:
+    """The robot model's end-effector kinematics (for policies with model senses)."""
+    from ltc_control.evaluation.closed_loop import end_effector_of
+
+    return end_effector_of(robot)
+
+
 def _policy_inputs(
     policy: LiquidPolicy, trajectory: Trajectory, nominal_dt: float | None, max_dt: float
 ) -> tuple[np.ndarray, np.ndarray]:
     if len(trajectory) < 2:
         raise ExplainError(f"a trajectory of {trajectory.robot} has fewer than 2 samples")
+    senses = any(name.partition("/")[0] in MODEL_SENSES for name in policy.input_names)
     try:
-        layout = ObservationLayout(policy.input_names, trajectory.joint_names)
+        layout = ObservationLayout(
+            policy.input_names,
+            trajectory.joint_names,
+            _end_effector(trajectory.robot) if senses else None,
+        )
     except SignalError as exc:
         raise ExplainError(f"policy {policy.model_id} cannot read this rollout: {exc}") from exc
     inputs = np.array(

@@ -40,6 +40,7 @@ from ltc_control.resources import shipped_policy
 from ltc_control.robots import load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.runtime import load_policy
+from ltc_control.sim.expert import OperationalSpaceExpert
 
 NODE_NAME = "policy"
 PARAMETERS = (
@@ -85,8 +86,15 @@ class PolicyNode(Node):
         clock = StampClock(
             period, p["max_dt"], p["max_age"], p["future_tolerance"], p["reset_jump"]
         )
+        dynamics = PinocchioDynamics(robot)
         self.controller = PolicyController(
-            self.policy, robot.joint_names, clock, PinocchioDynamics(robot).gravity, period
+            self.policy,
+            robot.joint_names,
+            clock,
+            dynamics.gravity,
+            period,
+            dynamics.end_effector,
+            OperationalSpaceExpert(dynamics).task_torque,  # for ee_acceleration actions
         )
         self.timer = ComputeTimer(period)
         self._refusals_logged = 0

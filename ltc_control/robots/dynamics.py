@@ -44,6 +44,8 @@ class RobotDynamics(Protocol):
 
     def gravity(self, q: np.ndarray) -> np.ndarray: ...
 
+    def kinematics(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
 
 class PinocchioDynamics:
     """Dynamics from the URDF with pinocchio (locked joints removed with buildReducedModel)."""
@@ -78,6 +80,26 @@ class PinocchioDynamics:
     def gravity(self, q: np.ndarray) -> np.ndarray:
         """Gravity torque g(q), N·m: the cheap term a gravity-compensated command needs."""
         return pin.computeGeneralizedGravity(self.model, self.data, q).copy()
+
+    def kinematics(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """End-effector position (m) and translational Jacobian (3 x dof), world frame: the
+        kinematics alone (inverse kinematics iterates on it; ~15x cheaper than `terms`)."""
+        model, data, frame = self.model, self.data, self._ee_frame
+        pin.computeJointJacobians(model, data, q)
+        pin.updateFramePlacement(model, data, frame)
+        world = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
+        jacobian = pin.getFrameJacobian(model, data, frame, world)[:3]
+        return data.oMf[frame].translation.copy(), jacobian.copy()
+
+    def end_effector(self, q: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """End-effector position (m) and linear velocity (m/s), world frame: the kinematics
+        alone (runtime.signals' model senses; cheaper than `terms`)."""
+        model, data, frame = self.model, self.data, self._ee_frame
+        pin.forwardKinematics(model, data, q, v)
+        pin.updateFramePlacement(model, data, frame)
+        world = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
+        velocity = pin.getFrameVelocity(model, data, frame, world).linear
+        return data.oMf[frame].translation.copy(), np.array(velocity)
 
     def terms(self, q: np.ndarray, v: np.ndarray) -> DynamicsTerms:
         model, data, frame = self.model, self.data, self._ee_frame
@@ -133,6 +155,10 @@ class MujocoDynamics:
             ee_jacobian=jacp[:, dofs],
             ee_jacobian_dot_v=jacp_dot[:, dofs] @ v,
         )
+
+    def kinematics(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        terms = self.terms(q, np.zeros(len(q)))
+        return terms.ee_position, terms.ee_jacobian
 
     def gravity(self, q: np.ndarray) -> np.ndarray:
         data = self._gravity_data  # bias forces at zero velocity are gravity alone

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from ltc_control.config_files import read_mapping
+from ltc_control.data.trajectory import Trajectory
 from ltc_control.errors import ConfigError
 from ltc_control.resources import rollout_plan_path
 from ltc_control.robots.description import RobotDescription
-from ltc_control.sim.rollouts import RolloutConfig, Trajectory, collect_rollouts
+from ltc_control.sim.rollouts import RolloutConfig, collect_rollouts
 from ltc_control.sim.simulator import SimulatorError
 
 _RANDOMIZATION_KEYS = {f.name for f in fields(RolloutConfig)} - {"gains"}

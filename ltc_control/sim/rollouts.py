@@ -119,6 +119,7 @@ class _EpisodeRunner:
             config.unreachable_fraction,
         )
         drive = self.make_driver() if self.make_driver is not None else None
+        self.expert.reset()
         rows = TrajectoryRows()
         applied = []
         for t in sample_times(duration_s, rate_hz, jitter, seed):

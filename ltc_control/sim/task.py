@@ -127,6 +127,25 @@ class TargetSchedule:
         return cls(segments)
 
 
+def label_target(dynamics: RobotDynamics, point: np.ndarray) -> str:
+    """What a fixed target asks for (TARGET_LABELS), by the rules the sampler draws with: over
+    the table below its top face is "below_table", else farther from the workspace centre than
+    any reachable point is "out_of_reach", anything else "reachable". (The sampler may draw a
+    point below the table that is also out of reach, and label it either way: both are
+    unreachable.)"""
+    robot, workspace = dynamics.robot, Workspace.of(dynamics)
+    point = workspace.project(np.asarray(point, dtype=float))
+    table = robot.table
+    over_table = np.all(
+        np.abs(point[:2] - np.asarray(table.center)) <= 0.5 * np.asarray(table.size)
+    )
+    if over_table and point[2] < table.height:
+        return "below_table"
+    if np.linalg.norm(point - workspace.center) > workspace.max_reach:
+        return "out_of_reach"
+    return "reachable"
+
+
 class _TargetSampler:
     """Draws segment points from the robot's sampled workspace."""
 

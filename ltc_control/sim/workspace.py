@@ -35,6 +35,7 @@ class Plane:
 @dataclass(frozen=True)
 class Workspace:
     reachable: np.ndarray  # (n, 3), m: end-effector points with joints inside the limits
+    poses: np.ndarray  # (n, dof), rad: the joint positions of those points
     center: np.ndarray  # (3,), m: centroid of the reachable cloud
     max_reach: float  # m: largest distance of a reachable point from center
     plane: Plane | None
@@ -58,10 +59,15 @@ class Workspace:
         center = reachable.mean(axis=0)
         return cls(
             reachable=reachable,
+            poses=inside,
             center=center,
             max_reach=float(np.linalg.norm(reachable - center, axis=1).max()),
             plane=_motion_plane(dynamics, inside[:20], reachable[0]),
         )
+
+    def nearest_pose(self, point: np.ndarray) -> np.ndarray:
+        """The sampled joint positions (rad) whose end effector lies nearest `point` (m)."""
+        return self.poses[np.argmin(np.linalg.norm(self.reachable - point, axis=1))]
 
     def project(self, point: np.ndarray) -> np.ndarray:
         """The nearest point the arm's motion can address (its plane, if planar)."""

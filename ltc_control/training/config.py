@@ -34,6 +34,10 @@ Units: s, Hz, rad, rad/s, fractions in [0, 1).
         unreachable_fraction: 0.2
       rosbags: [recordings/run1]         # rosbag2 directories (ltc_control.data), optional
       curation: {}                       # options of ltc_control.data's curation
+      senses: []                         # model inputs from the robot model, after q, v, target:
+                                         # ee_position, ee_error, ee_velocity (runtime.signals)
+      action: effort_over_gravity        # or ee_acceleration: x, y, z (m/s²) through the
+                                         # expert's law (labels: the expert's task acceleration)
     training:                            # shared by every model below unless overridden
       epochs: 60
       batch_size: 16
@@ -59,6 +63,9 @@ Units: s, Hz, rad, rad/s, fractions in [0, 1).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +73,7 @@ from typing import Any
 from ltc_control.config_files import FieldReader, read_mapping
 from ltc_control.errors import ConfigError
 from ltc_control.resources import PACKAGE_URI, in_package_data, is_shipped_model, resolve_path
+from ltc_control.runtime.signals import EE_ACCELERATION, EFFORT_OVER_GRAVITY, MODEL_SENSES
 from ltc_control.training.errors import TrainingConfigError
 
 LIQUID_KINDS = ("cfc", "ltc")
@@ -113,9 +121,15 @@ class DataConfig:
     simulated: SimulatedData = field(default_factory=SimulatedData)
     rosbags: tuple[str, ...] = field(default_factory=tuple)  # absolute once loaded
     curation: dict[str, Any] = field(default_factory=dict)
+    senses: tuple[str, ...] = field(default_factory=tuple)  # runtime.signals.MODEL_SENSES, x|y|z
+    action: str = EFFORT_OVER_GRAVITY  # or EE_ACCELERATION
 
     def validate(self, key: str) -> None:
         _check(0.0 <= self.validation_fraction < 1.0, f"{key}.validation_fraction", "in [0, 1)")
+        unknown = sorted(set(self.senses) - set(MODEL_SENSES))
+        _check(not unknown, f"{key}.senses", f"has unknown {unknown}; known: {list(MODEL_SENSES)}")
+        actions = (EFFORT_OVER_GRAVITY, EE_ACCELERATION)
+        _check(self.action in actions, f"{key}.action", f"must be one of {list(actions)}")
         self.simulated.validate(f"{key}.simulated")
         _check(
             self.simulated.episodes > 0 or bool(self.rosbags),
@@ -241,6 +255,7 @@ class TrainConfig:
 
         _check(self.robot in available_robots(), "robot", f"must be one of {available_robots()}")
         dof = load_robot_description(self.robot).dof
+        outputs = 3 if self.data.action == EE_ACCELERATION else dof  # x, y, z or one per joint
         self.data.validate("data")
         self.training.validate("training")
         self.dagger.validate("dagger")
@@ -248,7 +263,7 @@ class TrainConfig:
         names = [m.name for m in self.models]
         _check(len(set(names)) == len(names), "models", f"names must be unique, got {names}")
         for i, spec in enumerate(self.models):
-            spec.validate(f"models[{i}]", dof)
+            spec.validate(f"models[{i}]", outputs)
             self.options_for(spec).validate(f"models[{i}].training")
 
     def options_for(self, spec: ModelSpec) -> TrainingOptions:
@@ -275,6 +290,24 @@ class TrainConfig:
         unknown = [n for n in names if n not in known]
         _check(not unknown, "models", f"has no model named {unknown}; known: {known}")
         return dataclasses.replace(self, models=tuple(m for m in self.models if m.name in names))
+
+
+def fingerprint(config: TrainConfig, name: str) -> str:
+    """sha256 of what trains model `name`: the config with only that model. Where files go
+    (report_dir, the model's output) is left out and rosbags count by folder name, so one config
+    hashes the same in any checkout or install. Model files record it (`provenance`)."""
+    selected = dataclasses.asdict(config.select([name]))
+    selected.pop("report_dir")
+    for model in selected["models"]:
+        model.pop("output")
+    selected["data"]["rosbags"] = [Path(bag).name for bag in selected["data"]["rosbags"]]
+    canonical = json.dumps(selected, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def provenance(description: str) -> dict[str, str]:
+    """The `config_sha256` and `code` a model file's description records (empty if none)."""
+    return dict(re.findall(r"\b(config_sha256|code)=(\S+)", description))
 
 
 def train_config_from_dict(data: Any, base_dir: Path | None = None) -> TrainConfig:
@@ -360,6 +393,9 @@ def _section(cls: type, data: Any, key: str) -> Any:
     bags = data.get("rosbags", [])
     _check(isinstance(bags, list), f"{key}.rosbags", "must be a list of paths")
     data["rosbags"] = tuple(str(b) for b in bags)
+    senses = data.get("senses", [])
+    _check(isinstance(senses, list), f"{key}.senses", "must be a list of sense names")
+    data["senses"] = tuple(str(s) for s in senses)
     _check(isinstance(data.get("curation", {}), dict), f"{key}.curation", "must be a mapping")
     return _build(cls, data, key)
 

@@ -1,7 +1,8 @@
 """From trajectories to training tensors: named policy inputs/outputs, normalization, episode batches.
 
 Promises:
-- Inputs follow `runtime.signals.policy_input_names` (q rad, v rad/s, target m) and outputs
+- Inputs follow `runtime.signals.policy_input_names` (q rad, v rad/s, target m, then model
+  senses such as ee_error m), built by the deployed `ObservationLayout`, and outputs
   `policy_output_names` (effort_over_gravity N·m = recorded torque - g(q_measured) of the nominal
   model, the quantity `PolicyController` adds g(q) back to).
 - Elapsed times are the real differences between sample stamps (s); the first sample of an
@@ -23,7 +24,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ltc_control.data.trajectory import Trajectory
-from ltc_control.runtime.signals import policy_input_names, policy_output_names
+from ltc_control.runtime.signals import (
+    EE_ACCELERATION,
+    EFFORT_OVER_GRAVITY,
+    ObservationLayout,
+    policy_input_names,
+    policy_output_names,
+    signal_unit,
+)
 from ltc_control.training.errors import TrainingDataError
 
 STD_FLOOR = 1e-2
@@ -53,33 +61,47 @@ def episode_from_trajectory(
     gravity: Callable[[np.ndarray], np.ndarray],
     first_dt: float,
     extra: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    layout: ObservationLayout | None = None,
+    labels: Callable[[Trajectory], np.ndarray] | None = None,
 ) -> Episode:
-    """Policy inputs, effort-over-gravity targets and elapsed times of one trajectory;
-    `extra(q, v)` -> (k,) per sample fills Episode.extra."""
+    """Policy inputs (by `layout`; default: q, v, target), output labels (`labels(trajectory)`
+    -> (n, n_out); default: the recorded torque over gravity) and elapsed times of one
+    trajectory; `extra(q, v)` -> (k,) per sample fills Episode.extra."""
     if len(trajectory) < 2:
         raise TrainingDataError(f"trajectory of {trajectory.robot} has fewer than 2 samples")
     dt = trajectory.dt.copy()
     dt[0] = first_dt
     if not np.all(dt > 0.0):
         raise TrainingDataError("trajectory stamps are not strictly increasing")
-    inputs = np.hstack([trajectory.q, trajectory.v, trajectory.target])
-    residual = trajectory.tau - np.array([gravity(q) for q in trajectory.q])
+    if layout is None:
+        layout = ObservationLayout(
+            policy_input_names(trajectory.joint_names), trajectory.joint_names
+        )
+    inputs = np.array(
+        [
+            layout.build(q, v, target)
+            for q, v, target in zip(trajectory.q, trajectory.v, trajectory.target, strict=True)
+        ]
+    )
+    if labels is not None:
+        residual = np.asarray(labels(trajectory), dtype=float)
+    else:
+        residual = trajectory.tau - np.array([gravity(q) for q in trajectory.q])
     rows = None
     if extra is not None:
         rows = np.array([extra(q, v) for q, v in zip(trajectory.q, trajectory.v, strict=True)])
     return Episode(inputs=inputs, outputs=residual, dt=dt, extra=rows)
 
 
-def signal_names(joint_names: Sequence[str]) -> tuple[list[str], list[str], list[str], list[str]]:
+def signal_names(
+    joint_names: Sequence[str], senses: Sequence[str] = (), action: str = EFFORT_OVER_GRAVITY
+) -> tuple[list[str], list[str], list[str], list[str]]:
     """Input names, input units, output names, output units of every trained policy."""
-    inputs = policy_input_names(joint_names)
-    units = [_unit(name) for name in inputs]
-    outputs = policy_output_names(joint_names)
-    return inputs, units, outputs, ["N*m"] * len(outputs)
-
-
-def _unit(name: str) -> str:
-    return {"position": "rad", "velocity": "rad/s", "target": "m"}[name.partition("/")[0]]
+    inputs = policy_input_names(joint_names, senses)
+    units = [signal_unit(name) for name in inputs]
+    outputs = policy_output_names(joint_names, action)
+    unit = "m/s^2" if action == EE_ACCELERATION else "N*m"
+    return inputs, units, outputs, [unit] * len(outputs)
 
 
 @dataclass(frozen=True)

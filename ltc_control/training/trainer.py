@@ -41,10 +41,13 @@ from ltc_control.evaluation.closed_loop import (
     MixedController,
     summarize,
 )
+from ltc_control.resources import share_dir
 from ltc_control.robots import RobotDescription, load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
+from ltc_control.runtime.signals import EE_ACCELERATION, ObservationLayout
+from ltc_control.sim.expert import OperationalSpaceExpert
 from ltc_control.sim.rollouts import RolloutConfig, collect_rollouts
-from ltc_control.training.config import ModelSpec, TrainConfig, TrainingOptions
+from ltc_control.training.config import ModelSpec, TrainConfig, TrainingOptions, fingerprint
 from ltc_control.training.dataset import (
     Episode,
     EpisodeBatches,
@@ -221,7 +224,12 @@ class Trainer:
         self.data = data
         self.progress = progress
         self.nominal_dt = 1.0 / config.data.simulated.rate_hz
-        self.names = signal_names(self.robot.joint_names)
+        self.code_version = _code_version()  # the code this process loaded, not later edits
+        self.names = signal_names(self.robot.joint_names, config.data.senses, config.data.action)
+        self._task_action = config.data.action == EE_ACCELERATION
+        self.layout = ObservationLayout(
+            self.names[0], self.robot.joint_names, self.dynamics.end_effector
+        )
         # BarrierNet losses need g(q) per sample (the nominal is a torque over gravity).
         self._barrier = any(spec.barriernet for spec in config.models)
         train = [self.episode(t) for t in data.train]
@@ -233,7 +241,17 @@ class Trainer:
 
     def episode(self, trajectory: Trajectory) -> Episode:
         extra = self.barrier_terms if self._barrier else None
-        return episode_from_trajectory(trajectory, self.gravity, self.nominal_dt, extra)
+        labels = self.task_labels if self._task_action else None
+        return episode_from_trajectory(
+            trajectory, self.gravity, self.nominal_dt, extra, self.layout, labels
+        )
+
+    def task_labels(self, trajectory: Trajectory) -> np.ndarray:
+        """The expert's task acceleration (m/s²) at every sample: a fresh expert replays the
+        episode in order (its goal poses depend on what it saw before, as when it drove)."""
+        expert = OperationalSpaceExpert(self.dynamics)
+        samples = zip(trajectory.q, trajectory.v, trajectory.target, strict=True)
+        return np.array([expert.task_acceleration(q, v, target) for q, v, target in samples])
 
     def barrier_terms(self, q: np.ndarray, v: np.ndarray) -> np.ndarray:
         """g(q) of the nominal model (BarrierNet loss)."""
@@ -339,7 +357,8 @@ class Trainer:
         report_dir.mkdir(parents=True, exist_ok=True)
         description = (
             f"{spec.kind} {spec.units} neurons, trained by ltc-control train on {self.robot.name} "
-            f"expert rollouts (seed {self.config.seed})"
+            f"expert rollouts (seed {self.config.seed}); "
+            f"config_sha256={fingerprint(self.config, spec.name)} code={self.code_version}"
         )
         to_policy(
             model, self.normalizer, self.names_for(spec), spec.name, description, path=model_path
@@ -602,3 +621,29 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def _code_version() -> str:
+    """The source tree's git commit ("+dirty" if ltc_control/ or config/ have uncommitted
+    changes), or "unknown"."""
+    import subprocess
+
+    root = share_dir()  # the checkout, when training runs from one
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "ltc_control", "config"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")

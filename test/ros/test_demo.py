@@ -27,5 +27,10 @@ def test_demo_runs_and_writes_its_report(robot: str, tmp_path: Path, capfd) -> N
     assert report["max_torque_ratio"] <= 1.0
     for key in ("tracking_rmse_m", "expert_tracking_rmse_m", "max_contact_force_n"):
         assert math.isfinite(report[key])
+    [target] = report["targets"]  # 1.5 s of the first 3 s hold: judged, reachable
+    assert target["label"] == "reachable" and target["judged"]
+    assert target["reached"][0] == (target["final_error_m"] <= 0.05)
+    assert report["reach"]["holds"] == 1
     assert (tmp_path / "demo.png").stat().st_size > 10_000
-    assert "limit violations" in capfd.readouterr().out
+    out = capfd.readouterr().out
+    assert "limit violations" in out and "reached (5 cm / 2 cm)" in out

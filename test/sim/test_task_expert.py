@@ -22,6 +22,7 @@ from ltc_control.sim import (
     load_rollout_plan,
     rollout_plan_from_dict,
 )
+from ltc_control.sim.task import label_target
 
 
 @pytest.fixture(scope="module", params=["panda", "double_pendulum"])
@@ -71,6 +72,18 @@ def test_target_labels_mean_what_they_say(dynamics):
             assert point[2] > robot.table.height + robot.end_effector.contact_radius
 
 
+def test_a_fixed_target_is_labelled_as_the_sampler_labels_it(dynamics):
+    schedule = TargetSchedule.random(dynamics, 200.0, seed=2, unreachable_fraction=0.5)
+    holds = [s for s in schedule.segments if s.kind == "hold"]
+    assert {s.label for s in holds} == {"reachable", "below_table", "out_of_reach"}
+    for segment in holds:
+        label = label_target(dynamics, segment.origin)
+        assert (label == "reachable") == (segment.label == "reachable")
+    below = dynamics.robot.table
+    point = np.array([*below.center, below.height - 0.05])
+    assert label_target(dynamics, point) == "below_table"
+
+
 def test_moving_targets_move_smoothly():
     zero = np.zeros(3)
     circle = TargetSegment(
@@ -109,6 +122,20 @@ def test_expert_converges_to_reachable_targets(dynamics):
         # ±10 % link masses against the nominal model: a small steady-state offset remains.
         assert errors[-1] < 0.02
         assert np.linalg.norm(sim.true_state().v) < 0.1
+
+
+def test_expert_reaches_behind_the_base_where_the_straight_line_stalls():
+    # The Cartesian straight line from home runs the arm through its base: the law alone
+    # (no goal pose) stopped 15 cm short here; following the IK goal pose's path reaches it.
+    dynamics = PinocchioDynamics(load_robot_description("panda"))
+    behind = np.array([-0.6, 0.1, 0.5])
+    errors = _run(
+        ArmSimulator(dynamics.robot),
+        OperationalSpaceExpert(dynamics),
+        TargetSchedule.constant(behind),
+        3.0,
+    )
+    assert errors[-1] < 0.01
 
 
 def test_expert_projects_targets_onto_the_pendulum_plane():
@@ -217,5 +244,6 @@ def test_driver_moves_the_arm_while_the_expert_labels():
         np.testing.assert_allclose(run.q[0], reference.q[0])
         assert np.abs(run.q[-1] - reference.q[-1]).max() > 0.1  # unpowered, it falls
         dynamics = PinocchioDynamics(robot)
-        expert = OperationalSpaceExpert(dynamics)
-        np.testing.assert_allclose(run.tau[-1], expert.torque(run.q[-1], run.v[-1], run.target[-1]))
+        expert = OperationalSpaceExpert(dynamics)  # remembers its goal pose: replay the episode
+        labels = [expert.torque(*sample) for sample in zip(run.q, run.v, run.target, strict=True)]
+        np.testing.assert_allclose(run.tau, labels)
