@@ -25,6 +25,8 @@ from ltc_control.explain.trees import distinct_feature_sets, verdict
 from ltc_control.robots import load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.runtime import LiquidPolicy, build_network
+from ltc_control.runtime.signals import EE_ACCELERATION, command_order
+from ltc_control.sim.expert import OperationalSpaceExpert
 from ltc_control.training.convert import from_ncps
 
 
@@ -136,14 +138,28 @@ def test_synapses_are_the_wirings_with_learned_signs(explained):
 
 @pytest.mark.parametrize("explained", case_ids()[:1], indirect=True)
 def test_replay_reproduces_the_closed_loop_commands(explained):
-    """Replaying a simulated rollout gives the network steps the controller took: policy output
-    + g(q), clamped to the effort limits, is the torque the simulator applied."""
+    """Replaying a simulated rollout gives the network steps the controller took: the output
+    made a torque as the controller makes it (+ g(q) for torque over gravity; the expert's
+    operational-space law, run afresh per episode, for a task-space action), clamped to the
+    effort limits, is the torque the simulator applied."""
     robot = load_robot_description(explained.robot)
-    gravity = PinocchioDynamics(robot).gravity
-    recording = record_policy(explained.policy, explained.trajectories)
+    dynamics = PinocchioDynamics(robot)
+    policy = explained.policy
+    recording = record_policy(policy, explained.trajectories)
     applied = np.concatenate([t.info["applied_tau"] for t in explained.trajectories])
-    q = np.concatenate([t.q for t in explained.trajectories])
-    commands = recording.outputs + np.array([gravity(x) for x in q])
+    task_space = command_order(policy.output_names, robot.joint_names)[1] == EE_ACCELERATION
+    outputs = iter(recording.outputs)
+    commands = []
+    for trajectory in explained.trajectories:
+        law = OperationalSpaceExpert(dynamics)
+        for q, v, target in zip(trajectory.q, trajectory.v, trajectory.target, strict=True):
+            output = next(outputs)
+            torque = (
+                law.task_torque(q, v, output, target)
+                if task_space
+                else output + dynamics.gravity(q)
+            )
+            commands.append(torque)
     limit = robot.limits.effort
     np.testing.assert_allclose(np.clip(commands, -limit, limit), applied, atol=1e-9)
 
