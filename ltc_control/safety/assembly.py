@@ -69,13 +69,15 @@ class NumpyAssembly:
             state_ok = np.all(np.abs(np.concatenate((q, v))) < MAX_INPUT)
             return bool(state_ok and np.all(np.abs(u_nominal) < u_bound))
 
-    def assemble(self, terms: FilterTerms, q, v, u_nominal) -> bool:
-        """Builds `qp` for the state; False if a constraint's model is singular there."""
+    def assemble(self, terms: FilterTerms, q, v, u_nominal, coefficients=None) -> bool:
+        """Builds `qp` for the state; False if a constraint's model is singular there.
+        `coefficients` (3, rows): per-step (kappa, c1, c0) instead of the layout's
+        (RowLayout.coefficients of per-step gains)."""
         try:
             groups = [c.rows(terms, q, v) for c in self.constraints]
         except np.linalg.LinAlgError:
             return False
-        self.G, self.w, self.h = self.layout.stack(groups, terms)
+        self.G, self.w, self.h = self.layout.stack(groups, terms, coefficients)
         self.residual = None
         self.qp = assemble(
             self.G, self.w, self.layout, u_nominal, self.torque_reference, self.bounds
@@ -130,6 +132,10 @@ class CompiledAssembly:
         dof, rows = len(torque_reference), len(layout.row_group)
         n_x = len(bounds[0])
         self._ints, self._constants = self._pack(constraints, layout, torque_reference, n_x)
+        # The constants with a step's own (kappa, c1, c0) in front: per-step gains change only
+        # those 3 x rows numbers, so _kernel.c needs no second entry point.
+        self._step_constants = self._constants.copy()
+        self._coefficient_count = 3 * rows
         self._A = np.zeros((rows, n_x))
         self._A[:, dof:] = layout.slack_columns
         self._upper = np.concatenate((bounds[1], np.zeros(rows)))
@@ -176,12 +182,16 @@ class CompiledAssembly:
         w, h, residual = record[rows * dof :].reshape(3, rows)
         return G, w, h, residual
 
-    def assemble(self, terms: FilterTerms, q, v, u_nominal) -> bool:
+    def assemble(self, terms: FilterTerms, q, v, u_nominal, coefficients=None) -> bool:
         """Writes `qp` (and G, w, h) for the state; False if the contact-force model is
-        singular there (J M⁻¹ Jᵀ not positive definite)."""
+        singular there (J M⁻¹ Jᵀ not positive definite). `coefficients` as NumpyAssembly's."""
+        constants = self._constants
+        if coefficients is not None:
+            constants = self._step_constants
+            constants[: self._coefficient_count] = coefficients.ravel()
         singular = _kernel.assemble(
             self._ints,
-            self._constants,
+            constants,
             terms.inverse_mass,
             terms.free_acceleration,
             terms.ee_jacobian,

@@ -69,6 +69,9 @@ class SafetyConfig:
     force_soft: bool = True
     force_slack_penalty: float = 1.0e2
     slack_quadratic_penalty: float = 1.0  # shared by every soft constraint (see module docstring)
+    # BarrierNet mode: per-step class-K gains from the policy (SafetyFilter.filter's `gains`) are
+    # used only in (0, min(ratio * configured gain, 1/control_period)); others are replaced.
+    learned_gain_max_ratio: float = 2.0  # >= 1; 1 = learned gains may only lower the configured
     # Safe (braking) command: gravity compensation minus damping * v, clipped to the torque box.
     braking_damping: tuple[float, ...] = ()  # N·m·s/rad per joint; empty = effort / velocity limit
     warm_start: bool = True  # start DAQP from the previous working set (measured: 2x faster)
@@ -106,6 +109,11 @@ class SafetyConfig:
         for key in ("velocity", "position", "workspace", "force"):
             penalty = getattr(self, f"{key}_slack_penalty")
             _check(penalty > 0.0, f"{key}_slack_penalty", "must be > 0")
+        _check(
+            self.learned_gain_max_ratio >= 1.0,
+            "learned_gain_max_ratio",
+            "must be >= 1 (1: learned gains may only lower the configured gains)",
+        )
         _check(self.slack_quadratic_penalty > 0.0, "slack_quadratic_penalty", "must be > 0")
         _check(self.force_max > 0.0, "force_max", "must be > 0 N")
         for key in ("workspace_box_lower", "workspace_box_upper"):

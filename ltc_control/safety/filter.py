@@ -11,6 +11,14 @@ Promises (tested in test/safety):
   gravity torque of the last valid q; with a non-finite v, no damping). `reason` says why, and
   the event is counted in `counters` — never silent.
 - Wrong shapes raise SafetyInputError (a programming error, not a runtime event).
+- Per-step class-K gains (BarrierNet mode, `filter(..., gains=...)`, in `gain_names` order): a
+  gain is used only inside its safe range: 0 < gain <= learned_gain_max_ratio x the configured
+  gain (the cap) and gain x control_period < 1 (the sampled-data bound of
+  ltc_control.safety.constraints);
+  any other gain (non-finite, <= 0, beyond the range) and every gain of a vector of the wrong
+  length is replaced by the configured gain and counted in `counters["gains_replaced"]`. So no
+  input loosens a row past the one the cap allows, and a bad gain leaves its rows exactly as
+  configured. The result's `gains` are the gains the rows used.
 Units: q rad, v rad/s, u N·m. The QP is documented in ltc_control.safety.qp, the constraints and
 their sampled-data guarantee in ltc_control.safety.constraints; a step is assembled and its
 answer certified by ltc_control.safety.assembly (compiled for the built-in constraints).
@@ -22,6 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 
@@ -54,6 +63,7 @@ _TIGHTEN_KEYS = frozenset(
         "force_max",
         "workspace_box_lower",
         "workspace_box_upper",
+        "learned_gain_max_ratio",
     }
 )
 COUNTER_NAMES = (
@@ -63,6 +73,8 @@ COUNTER_NAMES = (
     "solver_failure",
     "invalid_input",
     "slack_used",
+    "learned_gains",  # steps given per-step gains
+    "gains_replaced",  # per-step gain values replaced by the configured gain (see the module doc)
 )
 
 
@@ -90,6 +102,8 @@ class FilterResult:
     reason: str  # empty when filtered; why the fallback happened otherwise
     constraint_names: tuple[str, ...]  # "torque_box" first, then the groups in QP order
     solve_time_s: float  # wall time of the step (model, assembly, solve, certificate check)
+    gains: np.ndarray  # class-K gains the rows used, in SafetyFilter.gain_names order (1/s)
+    gains_replaced: int  # per-step gains given but replaced by the configured ones this step
     _diagnose: Callable[[], Diagnostics] = field(repr=False, compare=False)
 
     @cached_property
@@ -165,6 +179,13 @@ class SafetyFilter:
             raise ConfigError(f"safety config 'braking_damping' must have {self.robot.dof} values")
         self.braking_damping = damping
         _, groups = self.rows(self.robot.home, np.zeros(self.robot.dof))
+        self.gain_names = tuple(
+            f"{rows.name}.gain_{i + 1}" for rows in groups for i in range(rows.relative_degree)
+        )
+        self.configured_gains = np.array([g for rows in groups for g in rows.gains], dtype=float)
+        self.configured_gains.flags.writeable = False  # results share it
+        self.gain_cap = config.learned_gain_max_ratio * self.configured_gains
+        self._configured_step = _StepGains(self.configured_gains, 0, None)
         self.layout = RowLayout.of(
             groups,
             self._soft,
@@ -184,7 +205,8 @@ class SafetyFilter:
     def tighten(self, **changes) -> None:
         """Change limit keys at run time; refuses anything looser than the robot description
         (torque_limit_scale <= 1, margins >= 0) or than the construction-time config for limits
-        the description does not have (force_max, workspace box). Raises ConfigError. A filter
+        the description does not have (force_max, workspace box, learned_gain_max_ratio).
+        Raises ConfigError. A filter
         built with a custom constraint list only accepts torque_limit_scale (its constraints
         carry their own limits)."""
         allowed = _TIGHTEN_KEYS if self._custom_constraints is None else {"torque_limit_scale"}
@@ -199,6 +221,11 @@ class SafetyFilter:
         if config.force_max > base.force_max:
             raise ConfigError(
                 f"tighten() refused: force_max above the configured {base.force_max} N"
+            )
+        if config.learned_gain_max_ratio > base.learned_gain_max_ratio:
+            raise ConfigError(
+                "tighten() refused: learned_gain_max_ratio above the configured "
+                f"{base.learned_gain_max_ratio}"
             )
         lower_ok = np.all(np.asarray(config.workspace_box_lower) >= base.workspace_box_lower)
         upper_ok = np.all(np.asarray(config.workspace_box_upper) <= base.workspace_box_upper)
@@ -229,29 +256,51 @@ class SafetyFilter:
         terms = self.model.terms(q, v)
         return terms, [c.rows(terms, q, v) for c in self.constraints]
 
-    def filter(self, q: np.ndarray, v: np.ndarray, u_nominal: np.ndarray) -> FilterResult:
-        """The closest command to u_nominal (N·m) that satisfies the constraints at (q, v)."""
+    def filter(
+        self, q: np.ndarray, v: np.ndarray, u_nominal: np.ndarray, gains=None
+    ) -> FilterResult:
+        """The closest command to u_nominal (N·m) that satisfies the constraints at (q, v); with
+        `gains` (1/s, `gain_names` order), the CBF rows use them (see the module docstring)."""
         start = time.perf_counter()
         q, v, u_nominal = self._vector(q, "q"), self._vector(v, "v"), self._vector(u_nominal, "u")
+        step = self._configured_step if gains is None else self._learned_step(gains)
         assembly = self.assembly
         if not assembly.usable(q, v, u_nominal, self._nominal_bound):
             self._counters["invalid_input"] += 1
             reason = f"invalid_input: {_invalid_reason(q, v, u_nominal, self._nominal_bound)}"
-            return self._fallback(q, v, None, reason, start)
-        if not assembly.assemble(self.model.terms(q, v), q, v, u_nominal):
+            return self._fallback(q, v, None, reason, start, step)
+        if not assembly.assemble(self.model.terms(q, v), q, v, u_nominal, step.coefficients):
             self._counters["solver_failure"] += 1
             reason = "solver_failure: singular contact-force model at this state"
-            return self._fallback(q, v, None, reason, start)
+            return self._fallback(q, v, None, reason, start, step)
         solution = self.solver.solve(assembly.qp)
         if solution.status == "infeasible":
             self._counters["infeasible"] += 1
             reason = "infeasible: no command satisfies every hard constraint"
-            return self._fallback(q, v, assembly.record(), reason, start)
+            return self._fallback(q, v, assembly.record(), reason, start, step)
         failure = self._certificate_failure(solution)
         if failure:
             self._counters["solver_failure"] += 1
-            return self._fallback(q, v, assembly.record(), f"solver_failure: {failure}", start)
-        return self._filtered(solution, assembly.command.copy(), assembly.record(), start)
+            reason = f"solver_failure: {failure}"
+            return self._fallback(q, v, assembly.record(), reason, start, step)
+        return self._filtered(solution, assembly.command.copy(), assembly.record(), start, step)
+
+    def safe_gains(self, gains) -> tuple[np.ndarray, int]:
+        """(gains the rows may use, how many were replaced): a given gain is kept when it is in
+        its safe range, 0 < gain <= gain_cap and gain * control_period < 1 (the check
+        SafetyConfig makes of configured gains); every other one, and all of a vector of the
+        wrong length or type, is replaced by the configured gain (itself always in range)."""
+        configured = self.configured_gains
+        try:
+            given = np.asarray(gains, dtype=float)
+        except (TypeError, ValueError):
+            return configured.copy(), len(configured)
+        if given.shape != configured.shape:
+            return configured.copy(), len(configured)
+        with np.errstate(invalid="ignore"):  # NaN compares False: replaced
+            sampled = given * self.config.control_period
+            ok = (given > 0.0) & (given <= self.gain_cap) & (sampled < 1.0)
+        return np.where(ok, given, configured), int(ok.size - np.count_nonzero(ok))
 
     # -- internals ---------------------------------------------------------------------------------
     def _vector(self, x, name: str) -> np.ndarray:
@@ -279,7 +328,13 @@ class SafetyFilter:
             return f"hard constraint {self.constraints[group].name} violated by the solution"
         return ""
 
-    def _filtered(self, solution: QPSolution, u, record, start) -> FilterResult:
+    def _learned_step(self, gains) -> _StepGains:
+        used, replaced = self.safe_gains(gains)
+        self._counters["learned_gains"] += 1
+        self._counters["gains_replaced"] += replaced
+        return _StepGains(used, replaced, self.layout.coefficients(used))
+
+    def _filtered(self, solution: QPSolution, u, record, start, step: _StepGains) -> FilterResult:
         if solution.x[self.robot.dof :].max(initial=0.0) > HARD_ROW_TOLERANCE:
             self._counters["slack_used"] += 1
         self._counters["filtered"] += 1
@@ -290,10 +345,12 @@ class SafetyFilter:
             reason="",
             constraint_names=self.constraint_names,
             solve_time_s=time.perf_counter() - start,
+            gains=step.gains,
+            gains_replaced=step.gains_replaced,
             _diagnose=lambda: view.diagnose(record(), u, solution),
         )
 
-    def _fallback(self, q, v, record, reason: str, start) -> FilterResult:
+    def _fallback(self, q, v, record, reason: str, start, step: _StepGains) -> FilterResult:
         self._counters["fallback"] += 1
         command = self.braking_command(q, v)
         view = self._view
@@ -303,8 +360,18 @@ class SafetyFilter:
             reason=reason,
             constraint_names=self.constraint_names,
             solve_time_s=time.perf_counter() - start,
+            gains=step.gains,
+            gains_replaced=step.gains_replaced,
             _diagnose=lambda: view.diagnose(record() if record else None, command, None),
         )
+
+
+class _StepGains(NamedTuple):
+    """The gains of one filter call (coefficients None: the layout's own, configured)."""
+
+    gains: np.ndarray
+    gains_replaced: int
+    coefficients: np.ndarray | None
 
 
 @dataclass(frozen=True)
