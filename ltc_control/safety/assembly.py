@@ -41,6 +41,10 @@ MAX_INPUT = 1e150  # larger q, v are refused: the model's and the QP's numbers c
 _BOX_ROUND_OFF = 1e-12  # relative: a solution this far outside the box is clipped, not rejected
 
 
+# Both assemblies expose after `assemble`: qp, G, w, h and h_dot (the rows' h', for the
+# per-step gain floor of SafetyFilter).
+
+
 @dataclass(frozen=True)
 class StepRecord:
     """A step's stacked conditions G u <= w, barrier values h and the residual w - G u at the
@@ -78,6 +82,7 @@ class NumpyAssembly:
         except np.linalg.LinAlgError:
             return False
         self.G, self.w, self.h = self.layout.stack(groups, terms, coefficients)
+        self.h_dot = np.concatenate([rows.h_dot for rows in groups])
         self.residual = None
         self.qp = assemble(
             self.G, self.w, self.layout, u_nominal, self.torque_reference, self.bounds
@@ -141,6 +146,7 @@ class CompiledAssembly:
         self._upper = np.concatenate((bounds[1], np.zeros(rows)))
         self._f = np.concatenate((np.zeros(dof), layout.penalties))
         self._work = np.empty(rows * (dof + 2))
+        self.h_dot = self._work[rows * (dof + 1) :]  # _kernel.c's work = [L, e, h']
         self._record = np.empty(rows * dof + 3 * rows)  # G, w, h, residual: one copy to keep
         self.G, self.w, self.h, self.residual = self._views(self._record, rows, dof)
         self.command = np.zeros(dof)

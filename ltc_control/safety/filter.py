@@ -16,9 +16,12 @@ Promises (tested in test/safety):
   gain (the cap) and gain x control_period < 1 (the sampled-data bound of
   ltc_control.safety.constraints);
   any other gain (non-finite, <= 0, beyond the range) and every gain of a vector of the wrong
-  length is replaced by the configured gain and counted in `counters["gains_replaced"]`. So no
-  input loosens a row past the one the cap allows, and a bad gain leaves its rows exactly as
-  configured. The result's `gains` are the gains the rows used.
+  length is replaced by the configured gain and counted in `counters["gains_replaced"]`. Then a
+  relative-degree-2 group's gain_1 is raised where needed (never past the cap) so psi1 = h' +
+  gain_1 h >= 0 on its rows: that set is what the HOCBF keeps invariant, and a gain_1 dropping
+  while a limit approaches would leave it (counted in `gains_raised`). So no input loosens a row
+  past the one the cap allows, and a bad gain leaves its rows as the configured gain makes them
+  (given the same way). The result's `gains` are the gains the rows used.
 Units: q rad, v rad/s, u N·m. The QP is documented in ltc_control.safety.qp, the constraints and
 their sampled-data guarantee in ltc_control.safety.constraints; a step is assembled and its
 answer certified by ltc_control.safety.assembly (compiled for the built-in constraints).
@@ -75,6 +78,7 @@ COUNTER_NAMES = (
     "slack_used",
     "learned_gains",  # steps given per-step gains
     "gains_replaced",  # per-step gain values replaced by the configured gain (see the module doc)
+    "gains_raised",  # steps whose HOCBF gain_1 was raised to keep psi1 >= 0 (_raise_inner_gains)
 )
 
 
@@ -186,6 +190,10 @@ class SafetyFilter:
         self.configured_gains.flags.writeable = False  # results share it
         self.gain_cap = config.learned_gain_max_ratio * self.configured_gains
         self._configured_step = _StepGains(self.configured_gains, 0, None)
+        # (gain index, rows) of each relative-degree-2 group's gain_1; the largest it may take
+        # (the cap, strictly inside the sampled-data bound: 1e-9 keeps gain * dt < 1 in floats).
+        gain_starts = np.cumsum([0, *(rows.relative_degree for rows in groups)])
+        self._inner_gain_ceiling = np.minimum(self.gain_cap, (1.0 - 1e-9) / config.control_period)
         self.layout = RowLayout.of(
             groups,
             self._soft,
@@ -193,6 +201,11 @@ class SafetyFilter:
             config.slack_quadratic_penalty,
             config.control_period,
         )
+        self._inner_gains = [
+            (int(gain_starts[g]), rows_of)
+            for g, (rows, rows_of) in enumerate(zip(groups, self.layout.group_rows, strict=True))
+            if rows.relative_degree == 2
+        ]
         self.qp_bounds = box_bounds(self.layout, self.torque_reference, self.torque_box.limit)
         self.assembly = assembly_for(
             self.constraints, self.layout, self.torque_reference, self.qp_bounds, self._compiled
@@ -269,10 +282,14 @@ class SafetyFilter:
             self._counters["invalid_input"] += 1
             reason = f"invalid_input: {_invalid_reason(q, v, u_nominal, self._nominal_bound)}"
             return self._fallback(q, v, None, reason, start, step)
-        if not assembly.assemble(self.model.terms(q, v), q, v, u_nominal, step.coefficients):
+        terms = self.model.terms(q, v)
+        if not assembly.assemble(terms, q, v, u_nominal, step.coefficients):
             self._counters["solver_failure"] += 1
             reason = "solver_failure: singular contact-force model at this state"
             return self._fallback(q, v, None, reason, start, step)
+        if step.coefficients is not None and (raised := self._raise_inner_gains(step)):
+            step = raised
+            assembly.assemble(terms, q, v, u_nominal, step.coefficients)
         solution = self.solver.solve(assembly.qp)
         if solution.status == "infeasible":
             self._counters["infeasible"] += 1
@@ -327,6 +344,32 @@ class SafetyFilter:
             group = self.layout.row_group[row]
             return f"hard constraint {self.constraints[group].name} violated by the solution"
         return ""
+
+    def _raise_inner_gains(self, step: _StepGains) -> _StepGains | None:
+        """The step with every relative-degree-2 group's gain_1 raised to keep psi1 = h' +
+        gain_1 h >= 0 on its rows (None if no gain needs it).
+
+        Why: psi1 >= 0 is the set the HOCBF keeps invariant, and gain_1 defines it. With a
+        constant gain_1 the rows keep psi1 >= 0 (constraints.py); a gain_1 that drops while the
+        arm approaches a limit (h' < 0) could leave it, and h could then cross 0. The floor is
+        max(-h'/h) over rows with h > 0; it never exceeds the previous step's gain_1 when that
+        step's rows held, so in range it is at most the cap; it is clipped to the cap (and below
+        1/control_period) when model error put the state outside psi1 >= 0."""
+        h, h_dot = self.assembly.h, self.assembly.h_dot
+        gains = None
+        for index, rows in self._inner_gains:
+            inside = h[rows] > 0.0
+            if not inside.any():
+                continue
+            floor = float(np.max(-h_dot[rows][inside] / h[rows][inside]))
+            if floor <= step.gains[index]:
+                continue
+            gains = step.gains.copy() if gains is None else gains
+            gains[index] = max(gains[index], min(floor, self._inner_gain_ceiling[index]))
+        if gains is None:
+            return None
+        self._counters["gains_raised"] += 1
+        return _StepGains(gains, step.gains_replaced, self.layout.coefficients(gains))
 
     def _learned_step(self, gains) -> _StepGains:
         used, replaced = self.safe_gains(gains)

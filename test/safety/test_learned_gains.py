@@ -6,7 +6,12 @@ sampled-data bound, vectors of the wrong length or type):
   guarantee of ltc_control.safety.constraints holds with the gains used;
 - a bad gain never loosens anything: the filter's command equals (to solver precision) the
   command of a filter given the same vector with each bad entry replaced by the configured gain,
-  and an all-bad vector gives exactly the configured-gain command; every replacement is counted;
+  and an all-bad vector gives exactly the command of the configured gains (given as per-step
+  gains; that is the plain filter's command wherever psi1 >= 0 holds with the configured
+  gain_1); every replacement is counted;
+- a relative-degree-2 group's gain_1 is never below -h'/h on its rows (psi1 >= 0, the set the
+  HOCBF keeps invariant) unless it is at its cap, so gains switching every step keep the joints
+  inside their limits (exact zero-order-hold integration of the filter's own model);
 - the command stays inside the torque box and, when the QP is solved, every hard row re-derived
   from the constraint classes with the gains used holds.
 And good gains act as intended: a larger gain lets the joint accelerate toward a limit faster.
@@ -29,7 +34,7 @@ from ltc_control.safety.constraints import inequality_rows
 from ltc_control.safety.spec import CvxpySpecification
 
 ROBOTS = {name: load_robot_description(name) for name in ("panda", "double_pendulum")}
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def fresh(name: str, compiled: bool = True) -> SafetyFilter:
@@ -90,7 +95,11 @@ def test_bad_gains_are_replaced_counted_and_never_loosen(challenging_state, case
     reference = with_cleaned.filter(q, v, u, gains=cleaned)
     replaced = int(np.count_nonzero(~(given == cleaned)))  # NaN == x is False
     assert result.gains_replaced == replaced == with_given.counters["gains_replaced"]
-    np.testing.assert_array_equal(result.gains, cleaned)
+    np.testing.assert_array_equal(result.gains, reference.gains)
+    # Equal, except a relative-degree-2 group's gain_1 raised to keep psi1 >= 0.
+    raisable = [n in ("joint_position.gain_1", "workspace.gain_1") for n in with_given.gain_names]
+    assert np.all(result.gains >= cleaned)
+    np.testing.assert_array_equal(result.gains[~np.array(raisable)], cleaned[~np.array(raisable)])
     safety_filter = with_given
     dt = safety_filter.config.control_period
     assert np.all(result.gains > 0) and np.all(result.gains <= safety_filter.gain_cap)
@@ -101,6 +110,22 @@ def test_bad_gains_are_replaced_counted_and_never_loosen(challenging_state, case
     assert np.all(np.abs(result.command) <= safety_filter.torque_box.limit)
     if result.mode == "filtered":
         _hard_rows_hold(safety_filter, q, v, result.command, result.gains)
+        _psi1_holds_or_gain_at_cap(safety_filter, q, v, result.gains)
+
+
+def _psi1_holds_or_gain_at_cap(safety_filter: SafetyFilter, q, v, gains) -> None:
+    _, groups = safety_filter.rows(q, v)
+    start = 0
+    for rows in groups:
+        if rows.relative_degree == 2:
+            psi1 = rows.h_dot + gains[start] * rows.h
+            at_cap = gains[start] >= min(
+                safety_filter.gain_cap[start], 0.999 / safety_filter.config.control_period
+            )
+            inside = rows.h > 0
+            tolerance = 1e-9 * (1 + np.abs(rows.h_dot[inside]))
+            assert at_cap or np.all(psi1[inside] >= -tolerance), rows.name
+        start += rows.relative_degree
 
 
 @SETTINGS
@@ -122,13 +147,44 @@ def test_an_unusable_gain_vector_gives_exactly_the_configured_command(
     if isinstance(gains, list) and len(gains) == n and all(1.0 <= g <= 10.0 for g in gains):
         gains = [*gains, 1.0]  # a usable vector: make it the wrong length
     q, v, u = challenging_state(ROBOTS[name], np.random.default_rng(seed))
-    learned, plain = fresh(name), fresh(name)
-    result, reference = learned.filter(q, v, u, gains=gains), plain.filter(q, v, u)
+    learned, configured, plain = fresh(name), fresh(name), fresh(name)
+    result = learned.filter(q, v, u, gains=gains)
+    reference = configured.filter(q, v, u, gains=safety_filter.configured_gains)
     assert result.gains_replaced == n == learned.counters["gains_replaced"]
+    assert configured.counters["gains_replaced"] == 0
     assert learned.counters["learned_gains"] == 1 and plain.counters["learned_gains"] == 0
-    np.testing.assert_array_equal(result.gains, safety_filter.configured_gains)
+    np.testing.assert_array_equal(result.gains, reference.gains)
     assert (result.mode, result.reason) == (reference.mode, reference.reason)
     np.testing.assert_array_equal(result.command, reference.command)
+    if np.array_equal(result.gains, safety_filter.configured_gains):  # no gain_1 raised
+        expected = plain.filter(q, v, u)
+        assert (result.mode, result.reason) == (expected.mode, expected.reason)
+        np.testing.assert_array_equal(result.command, expected.command)
+
+
+@pytest.mark.parametrize("name", sorted(ROBOTS))
+def test_gains_switching_every_step_keep_the_joints_inside_their_limits(name) -> None:
+    """gain_1 alternates between its cap and 1/20 of the configured value while full torque
+    drives every joint into a limit: with the filter's own model integrated exactly (zero-order
+    hold), h >= 0 on every position row at every step. The raised gain_1 is what holds it: a
+    joint approaching at the speed the cap allowed may not keep that speed under the low gain."""
+    robot, safety_filter = ROBOTS[name], fresh(name)
+    dt = safety_filter.config.control_period
+    lower = robot.limits.lower + safety_filter.config.position_margin
+    upper = robot.limits.upper - safety_filter.config.position_margin
+    high, low = safety_filter.gain_cap.copy(), safety_filter.configured_gains / 20
+    rng = np.random.default_rng(5)
+    for episode in range(3):
+        q, v = robot.home.copy(), np.zeros(robot.dof)
+        push = np.where(rng.random(robot.dof) < 0.5, -1.0, 1.0) * safety_filter.torque_box.limit
+        for step in range(1500):
+            gains = high if (step // (1 + episode)) % 2 == 0 else low
+            result = safety_filter.filter(q, v, push, gains=gains)
+            terms = safety_filter.model.terms(q, v)
+            a = terms.inverse_mass @ result.command + terms.free_acceleration
+            q, v = q + v * dt + 0.5 * a * dt**2, v + a * dt
+            assert np.all(q <= upper + 1e-9) and np.all(q >= lower - 1e-9), (episode, step)
+    assert safety_filter.counters["gains_raised"] > 0
 
 
 def _acceleration(safety_filter: SafetyFilter, q, v, command) -> np.ndarray:
@@ -227,7 +283,7 @@ def test_per_step_gains_agree_with_the_cvxpy_specification(
         assert fast.gains_replaced == 0
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Clarabel's "may be inaccurate": compared anyway
-            reference = spec.solve(q, v, u, gains=gains)
+            reference = spec.solve(q, v, u, gains=fast.gains)  # a gain_1 may be raised
         if fast.mode == "filtered" and reference.status == "optimal":
             compared += 1
             error = np.max(np.abs(fast.command - reference.command) / robot.limits.effort)
