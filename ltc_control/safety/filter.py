@@ -201,11 +201,20 @@ class SafetyFilter:
             config.slack_quadratic_penalty,
             config.control_period,
         )
-        self._inner_gains = [
+        inner = [
             (int(gain_starts[g]), rows_of)
             for g, (rows, rows_of) in enumerate(zip(groups, self.layout.group_rows, strict=True))
             if rows.relative_degree == 2
         ]
+        # The rows of those groups (stacked), and per group its gain_1's index and first row there.
+        self._inner_rows = np.array(
+            [r for _, rows_of in inner for r in range(rows_of.start, rows_of.stop)], dtype=int
+        )
+        sizes = [rows_of.stop - rows_of.start for _, rows_of in inner]
+        self._inner_gains = (
+            np.array([index for index, _ in inner], dtype=int),
+            np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(int),
+        )
         self.qp_bounds = box_bounds(self.layout, self.torque_reference, self.torque_box.limit)
         self.assembly = assembly_for(
             self.constraints, self.layout, self.torque_reference, self.qp_bounds, self._compiled
@@ -314,9 +323,10 @@ class SafetyFilter:
             return configured.copy(), len(configured)
         if given.shape != configured.shape:
             return configured.copy(), len(configured)
-        with np.errstate(invalid="ignore"):  # NaN compares False: replaced
-            sampled = given * self.config.control_period
-            ok = (given > 0.0) & (given <= self.gain_cap) & (sampled < 1.0)
+        # NaN compares False (replaced); inf * dt is inf (no warning).
+        ok = (given > 0.0) & (given <= self.gain_cap) & (given * self.config.control_period < 1.0)
+        if ok.all():
+            return given.copy(), 0
         return np.where(ok, given, configured), int(ok.size - np.count_nonzero(ok))
 
     # -- internals ---------------------------------------------------------------------------------
@@ -355,19 +365,18 @@ class SafetyFilter:
         max(-h'/h) over rows with h > 0; it never exceeds the previous step's gain_1 when that
         step's rows held, so in range it is at most the cap; it is clipped to the cap (and below
         1/control_period) when model error put the state outside psi1 >= 0."""
-        h, h_dot = self.assembly.h, self.assembly.h_dot
-        gains = None
-        for index, rows in self._inner_gains:
-            inside = h[rows] > 0.0
-            if not inside.any():
-                continue
-            floor = float(np.max(-h_dot[rows][inside] / h[rows][inside]))
-            if floor <= step.gains[index]:
-                continue
-            gains = step.gains.copy() if gains is None else gains
-            gains[index] = max(gains[index], min(floor, self._inner_gain_ceiling[index]))
-        if gains is None:
+        if self._inner_rows.size == 0:
             return None
+        rows, (indices, starts) = self._inner_rows, self._inner_gains
+        h, h_dot = self.assembly.h[rows], self.assembly.h_dot[rows]
+        ratio = np.divide(-h_dot, h, out=np.full(rows.size, -np.inf), where=h > 0.0)
+        floor = np.maximum.reduceat(ratio, starts)
+        if np.all(floor <= step.gains[indices]):
+            return None
+        gains = step.gains.copy()
+        gains[indices] = np.maximum(
+            gains[indices], np.minimum(floor, self._inner_gain_ceiling[indices])
+        )
         self._counters["gains_raised"] += 1
         return _StepGains(gains, step.gains_replaced, self.layout.coefficients(gains))
 

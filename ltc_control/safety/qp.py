@@ -128,11 +128,13 @@ class RowLayout:
         """(3, rows): kappa, c1, c0 of every row for per-step gains (flat, the groups' gains in
         group order, as SafetyFilter.gain_names); the configured gains give exactly (kappa, c1,
         c0) of the layout (the same arithmetic)."""
-        per_group, start = [], 0
+        values, per_group, start = gains.tolist(), [], 0  # Python floats: ~10x faster here
         for degree in self.relative_degrees:
-            per_group.append(condition_coefficients(degree, gains[start : start + degree], self.dt))
+            per_group.append(
+                condition_coefficients(degree, values[start : start + degree], self.dt)
+            )
             start += degree
-        return np.array(per_group, dtype=float).T[:, self.row_group]
+        return np.array(per_group).T[:, self.row_group]
 
     @cached_property
     def group_rows(self) -> tuple[slice, ...]:
