@@ -42,6 +42,7 @@ class PolicyStep:
     elapsed: float  # s, dt given to the network
     command: np.ndarray  # N·m, in the robot's joint order
     verdict: StampVerdict
+    outputs: np.ndarray  # the network's raw output vector (e.g. a BarrierNet model's gains)
 
 
 class PolicyController:
@@ -131,7 +132,8 @@ class PolicyController:
         except RuntimeInputError:  # the runtime leaves the state unchanged
             self.rejections["network_input"] += 1
             return None
-        command = np.asarray(output, dtype=float).reshape(-1)[self._order]
+        outputs = np.asarray(output, dtype=float).reshape(-1)
+        command = outputs[self._order]
         if self._gravity is not None:
             command = command + self._gravity(q)
         if not np.all(np.isfinite(command)):
@@ -139,4 +141,4 @@ class PolicyController:
             self.policy.reset()
             return None
         self.steps += 1
-        return PolicyStep(stamp=stamp, elapsed=dt, command=command, verdict=verdict)
+        return PolicyStep(stamp, dt, command, verdict, outputs)

@@ -1,7 +1,8 @@
 """Safety filter node (managed): the last thing between a network and the motors.
 
-Subscribes `joint_states` (sensor_msgs/JointState, matched by name) and `nominal_command`
-           (sensor_msgs/JointState: effort N·m, from the policy node).
+Subscribes `joint_states` (sensor_msgs/JointState, matched by name), `nominal_command`
+           (sensor_msgs/JointState: effort N·m, from the policy node) and `barrier_gains`
+           (ltc_control/BarrierGains, from a BarrierNet policy: class-K gains per nominal command).
 Publishes  `commands` (std_msgs/Float64MultiArray, N·m, the robot's joint order: remap to
            `/<effort_controller>/commands`), `safety_status` (ltc_control/SafetyStatus) and
            `/diagnostics` (diagnostic_msgs/DiagnosticArray: OK / WARN / ERROR).
@@ -20,7 +21,9 @@ accepted. An exception from the filter core (e.g. a crashing solver) is caught, 
 solver failure and answered with braking. Deactivation, and SIGINT/SIGTERM, publish a final
 braking command first. Filter parameters (`filter.*`, defaults from config/<robot>/safety.yaml)
 can be tightened at run time, never loosened past the robot description; a refused update is
-logged and counted with the rejected messages.
+logged and counted with the rejected messages. BarrierNet mode (control.barrier_gains.GainsHold):
+once gains arrive, each command is filtered with the gains stamped like its nominal command, else
+with the configured gains (counted as stale); the filter keeps each gain inside its safe range.
 """
 
 from __future__ import annotations
@@ -36,11 +39,12 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
+from ltc_control.control.barrier_gains import GainsHold
 from ltc_control.control.signals import JointMatcher, SignalError
 from ltc_control.control.stamps import StampClock
 from ltc_control.control.watchdog import CommandWatchdog
 from ltc_control.errors import ConfigError
-from ltc_control.msg import SafetyStatus
+from ltc_control.msg import BarrierGains, SafetyStatus
 from ltc_control.nodes.diagnostics import diagnostic_array
 from ltc_control.nodes.fields import as_float64_array, to_seconds
 from ltc_control.nodes.parameters import (
@@ -131,6 +135,8 @@ class SafetyFilterNode(LifecycleNode):
     # --- lifecycle --------------------------------------------------------------------------
     def on_configure(self, state: State) -> TransitionCallbackReturn:
         self.filter = SafetyFilter(self.robot, self.config)
+        self.gains = GainsHold(self.filter.gain_names, self.filter.configured_gains)
+        self.last_status.gain_names = list(self.filter.gain_names)
         names = self.filter.constraint_names
         self.last_status.joint_names = list(self.robot.joint_names)
         self.last_status.constraint_names = list(names)
@@ -142,6 +148,7 @@ class SafetyFilterNode(LifecycleNode):
         self.subscriptions_ = [
             self.create_subscription(JointState, "joint_states", self._on_joint_state, 10),
             self.create_subscription(JointState, "nominal_command", self._on_nominal, 10),
+            self.create_subscription(BarrierGains, "barrier_gains", self._on_gains, 10),
         ]
         self.timers_ = [
             # Every joint state checks the watchdog; this timer covers states that stop coming.
@@ -153,6 +160,7 @@ class SafetyFilterNode(LifecycleNode):
 
     def on_activate(self, state: State) -> TransitionCallbackReturn:
         self.watchdog.reset()
+        self.gains.start()
         return super().on_activate(state)
 
     def on_deactivate(self, state: State) -> TransitionCallbackReturn:
@@ -203,7 +211,12 @@ class SafetyFilterNode(LifecycleNode):
             self._reject(f"nominal command refused: {exc}")
             self.nominal, self.nominal_problem = None, f"malformed nominal command: {exc}"
             return
+        self.gains.on_nominal(to_seconds(msg.header.stamp))
         self.watchdog.command_received(self._now())
+
+    def _on_gains(self, msg: BarrierGains) -> None:
+        if not self.gains.on_gains(to_seconds(msg.header.stamp), msg.names, msg.gains):
+            self._reject(f"barrier gains refused: {len(msg.names)} names, {len(msg.gains)} gains")
 
     def _control_step(self, now: float) -> None:
         """One torque-loop cycle: filter the held nominal command at the fresh joint state."""
@@ -219,7 +232,7 @@ class SafetyFilterNode(LifecycleNode):
                 )
                 return
             try:
-                result = self.filter.filter(self.q, self.v, self.nominal)
+                result = self.filter.filter(self.q, self.v, self.nominal, self.gains.for_step())
             except Exception as exc:  # the last line before the motors: brake, never crash
                 self.filter_errors += 1
                 self.get_logger().error(f"filter error: {exc!r}", throttle_duration_sec=1.0)
@@ -264,7 +277,7 @@ class SafetyFilterNode(LifecycleNode):
         if mode == self._status_mode and self.cycles % self.params["status_every"]:
             return  # the command went out; the status (and its diagnosis) can skip this cycle
         status = (mode, result.reason, nominal, result.command, result.margins, result.slack)
-        self._report((*status, result.active_constraints), later=True)
+        self._report((*status, result.active_constraints, result.gains), later=True)
         if result.mode != "filtered":
             self.get_logger().warning(f"fallback: {result.reason}", throttle_duration_sec=1.0)
 
@@ -281,7 +294,7 @@ class SafetyFilterNode(LifecycleNode):
             self._publish_status(*status)
 
     def _publish_status(
-        self, mode: int, reason: str, nominal, command, margins, slack, active=()
+        self, mode: int, reason: str, nominal, command, margins, slack, active=(), gains=()
     ) -> None:
         """Fills the node's one SafetyStatus (names set at configuration; a braking status has
         NaN margins: not evaluated) and publishes it."""
@@ -302,6 +315,11 @@ class SafetyFilterNode(LifecycleNode):
         status.solver_failure_count = counters["solver_failure"] + self.filter_errors
         status.watchdog_count = self.watchdog.fired
         status.rejected_messages = self.rejected + counters["invalid_input"]
+        status.gains = as_float64_array(gains)
+        status.learned_gain_count = counters["learned_gains"]
+        status.gains_replaced_count = counters["gains_replaced"]
+        status.gains_raised_count = counters["gains_raised"]
+        status.gains_stale_count = self.gains.stale
         status.deadline_overruns = self.timer.overruns
         status.compute_time_us = self.timer.last_us
         self.status_pub.publish(status)
@@ -322,6 +340,10 @@ class SafetyFilterNode(LifecycleNode):
             "watchdog": status.watchdog_count,
             "rejected_messages": status.rejected_messages,
             "active_constraints": ",".join(status.active_constraints),
+            "learned_gains": status.learned_gain_count,
+            "gains_replaced": status.gains_replaced_count,
+            "gains_raised": status.gains_raised_count,
+            "gains_stale": status.gains_stale_count,
         }
         self.diagnostics_pub.publish(
             diagnostic_array(

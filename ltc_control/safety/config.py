@@ -31,6 +31,20 @@ GAIN_KEYS = (
     "workspace_gain_1",
     "workspace_gain_2",
 )
+# The filter's name of each gain (SafetyFilter.gain_names, BarrierNet outputs) -> its config key.
+GAIN_NAMES = dict(
+    zip(
+        (
+            "joint_velocity.gain_1",
+            "joint_position.gain_1",
+            "joint_position.gain_2",
+            "workspace.gain_1",
+            "workspace.gain_2",
+        ),
+        GAIN_KEYS,
+        strict=True,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -84,6 +98,10 @@ class SafetyConfig:
         config = cls(**_FIELDS.values(cls, data))
         config.validate()
         return config
+
+    def gains_by_name(self) -> dict[str, float]:
+        """Configured class-K gains (1/s) under the filter's gain names (see GAIN_NAMES)."""
+        return {name: getattr(self, key) for name, key in GAIN_NAMES.items()}
 
     def to_dict(self) -> dict[str, Any]:
         """Flat plain-Python mapping (lists for vectors); from_dict(to_dict()) round-trips."""
@@ -139,4 +157,4 @@ def load_safety_config(path: str | Path) -> SafetyConfig:
         raise ConfigError(f"{Path(path).absolute()}: {exc}") from exc
 
 
-__all__ = ["GAIN_KEYS", "SafetyConfig", "load_safety_config"]
+__all__ = ["GAIN_KEYS", "GAIN_NAMES", "SafetyConfig", "load_safety_config"]
