@@ -53,6 +53,7 @@ setup(
     entry_points={
         "console_scripts": [
             "ltc-control = ltc_control.cli.main:main",
+            "composed_nodes = ltc_control.nodes.composed:main",
             "policy_node = ltc_control.nodes.policy_node:main",
             "safety_filter_node = ltc_control.nodes.safety_filter_node:main",
             "sim_node = ltc_control.nodes.sim_node:main",

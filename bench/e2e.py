@@ -27,27 +27,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import yaml
-
-from ltc_control.resources import launch_path, robot_config
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "test"))  # write_untrained_policy, when no policy ships yet
+sys.path.insert(0, str(ROOT / "test"))  # ltc_testing: shared test and benchmark support
+from ltc_testing import latency_summary, realtime_parameters  # noqa: E402
+
+from ltc_control.resources import launch_path  # noqa: E402
 
 WARMUP_S = 1.0
 MEASURE_S = 8.0
 
 
 def params_file(rate_hz: float, workdir: Path, wall_clock: bool) -> Path:
-    params = yaml.safe_load(robot_config("panda", "ros").read_text())
-    params["sim"]["ros__parameters"].update(
-        lockstep=False, publish_rate_hz=rate_hz, wall_clock_stamps=wall_clock
-    )
-    params["safety_filter"]["ros__parameters"]["control_rate_hz"] = rate_hz
-    path = workdir / f"panda_{int(rate_hz)}hz_{'wall' if wall_clock else 'sim'}.yaml"
-    path.write_text(yaml.safe_dump(params))
-    return path
+    return realtime_parameters(workdir, rate_hz, wall_clock)
 
 
 def policy_file(workdir: Path) -> tuple[Path, str]:
@@ -94,19 +85,7 @@ def measure(
     steps = round((sim.sim.time - published_before) * rate_hz)
     spin_for(executor, context, 0.1, busy_poll)
     gc.enable()
-    latency_ms = sim.latency.samples_s.values() * 1e3
-    result = {
-        "rate_hz": rate_hz,
-        "p50_ms": float(np.percentile(latency_ms, 50)),
-        "p99_ms": float(np.percentile(latency_ms, 99)),
-        "max_ms": float(latency_ms.max()),
-        "published": steps,  # one joint state per step
-        "answered": int(latency_ms.size),
-        "late": int(sim.latency.late),
-        "over_period": int((latency_ms > 1e3 / rate_hz).sum()),
-        "dropped": int(sim.latency.dropped + sim.latency.unanswered),
-        "achieved_hz": steps / MEASURE_S,
-    }
+    result = latency_summary(sim.latency, rate_hz, steps, MEASURE_S)
     for node in nodes:
         node.destroy_node()
     rclpy.shutdown(context=context)

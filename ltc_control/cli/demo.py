@@ -12,17 +12,24 @@ import dataclasses
 import json
 from pathlib import Path
 
+from ltc_control.cli.arguments import existing_file, positive_float, robot_name
 from ltc_control.resources import shipped_policy
 
 POLICY_PERIOD = 0.01  # s, the policy's rate (config/<robot>/ros.yaml)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--robot", default="panda", help="panda or double_pendulum")
-    parser.add_argument("--model", type=Path, help="policy model file (default: the shipped one)")
-    parser.add_argument("--duration", type=float, default=12.0, help="sim time to run, s")
+    parser.add_argument(
+        "--robot", type=robot_name, default="panda", help="robot (a folder of config/, e.g. panda)"
+    )
+    parser.add_argument(
+        "--model",
+        type=existing_file,
+        help="policy model file (.npz; default: models/<robot>_cfc19.npz, shipped)",
+    )
+    parser.add_argument("--duration", type=positive_float, default=12.0, help="sim time to run, s")
     parser.add_argument("--output", type=Path, default=Path("runs/demo"), help="output folder")
-    parser.add_argument("--timeout", type=float, default=110.0, help="wall-time limit, s")
+    parser.add_argument("--timeout", type=positive_float, default=110.0, help="wall-time limit, s")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,19 +8,36 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from ltc_control.errors import LtcControlError
+from ltc_control.cli.arguments import (
+    existing_file,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    robot_name,
+)
+from ltc_control.errors import ConfigError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="model file (runtime or baseline .npz)")
-    parser.add_argument("--robot", help="robot name (default: from the file name, <robot>_...)")
-    parser.add_argument("--episodes", type=int, default=20)
-    parser.add_argument("--duration", type=float, default=4.0, help="s per episode")
-    parser.add_argument("--rate", type=float, default=100.0, help="sensor rate, Hz")
-    parser.add_argument("--jitter", type=float, default=0.0, help="timing jitter fraction")
-    parser.add_argument("--seed", type=int, default=10_000)
+    parser.add_argument(
+        "--model", required=True, type=existing_file, help="model file (runtime or baseline .npz)"
+    )
+    parser.add_argument(
+        "--robot", type=robot_name, help="robot (default: from the file name, <robot>_...)"
+    )
+    parser.add_argument("--episodes", type=positive_int, default=20, help="seeded episodes")
+    parser.add_argument("--duration", type=positive_float, default=4.0, help="s per episode")
+    parser.add_argument("--rate", type=positive_float, default=100.0, help="sensor rate, Hz")
+    parser.add_argument(
+        "--jitter",
+        type=non_negative_float,
+        default=0.0,
+        help="timing jitter: each sensor interval scaled by 1 + jitter * u, u in [-1, 1]",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=10_000, help="seed the episodes' seeds are drawn from"
+    )
     parser.add_argument("--no-filter", action="store_true", help="apply commands unfiltered")
     parser.add_argument(
         "--torque-loop",
@@ -30,37 +47,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from ltc_control.robots import available_robots, load_robot_description
     from ltc_control.training import Condition, EvaluationConfig, Evaluator, summarize
     from ltc_control.training.baselines import load_trained_policy
 
+    policy = load_trained_policy(args.model)
     robot_name = args.robot or next(
-        (r for r in available_robots() if Path(args.model).name.startswith(f"{r}_")), None
+        (r for r in available_robots() if args.model.name.startswith(f"{r}_")), None
     )
     if robot_name is None:
-        print("ltc-control evaluate: give --robot (not in the model file name)", file=sys.stderr)
-        return 2
-    try:
-        policy = load_trained_policy(args.model)
-        robot = load_robot_description(robot_name)
-        config = EvaluationConfig(
-            episodes=args.episodes,
-            duration_s=args.duration,
-            seed=args.seed,
-            use_filter=not args.no_filter,
-            filter_at_sensor_rate=not args.torque_loop,
+        raise ConfigError(
+            f"cannot tell the robot from the file name {args.model.name}: give --robot "
+            f"({', '.join(available_robots())})"
         )
-        condition = Condition("cli", args.rate, args.jitter)
-        evaluator = Evaluator(robot, config)
-        learned = summarize(
-            evaluator.evaluate(lambda c: evaluator.learned_controller(policy, c), condition)
-        )
-        expert = summarize(evaluator.evaluate(lambda c: evaluator.expert_controller(), condition))
-    except LtcControlError as exc:
-        print(f"ltc-control evaluate: {exc}", file=sys.stderr)
-        return 1
+    robot = load_robot_description(robot_name)
+    config = EvaluationConfig(
+        episodes=args.episodes,
+        duration_s=args.duration,
+        seed=args.seed,
+        use_filter=not args.no_filter,
+        filter_at_sensor_rate=not args.torque_loop,
+    )
+    condition = Condition("cli", args.rate, args.jitter)
+    evaluator = Evaluator(robot, config)
+    learned = summarize(
+        evaluator.evaluate(lambda c: evaluator.learned_controller(policy, c), condition)
+    )
+    expert = summarize(evaluator.evaluate(lambda c: evaluator.expert_controller(), condition))
     ratio = learned["tracking_rmse_mean"] / expert["tracking_rmse_mean"]
     print(
         json.dumps({"policy": learned, "expert": expert, "rmse_ratio_vs_expert": ratio}, indent=1)

@@ -4,14 +4,15 @@ the numpy runtime with onnxruntime (100 steps, irregular dt; `onnx_export.Export
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from ltc_control.errors import LtcControlError
+from ltc_control.cli.arguments import existing_file, new_file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", type=Path, help="policy model file (.npz)")
-    parser.add_argument("output", type=Path, nargs="?", help="ONNX file (default: MODEL.onnx)")
+    parser.add_argument("model", type=existing_file, help="policy model file (.npz)")
+    parser.add_argument(
+        "output", type=new_file, nargs="?", help="ONNX file to write (default: MODEL.onnx)"
+    )
     parser.add_argument(
         "--dtype", choices=("float32", "float64"), help="graph precision (default: the model's)"
     )
@@ -23,12 +24,8 @@ def run(args: argparse.Namespace) -> int:
     from ltc_control.runtime import load_policy
 
     output = args.output or args.model.with_suffix(".onnx")
-    try:
-        policy = load_policy(args.model)
-        export_onnx(policy, output, args.dtype)
-    except LtcControlError as exc:
-        print(f"ltc-control export: {exc}")
-        return 2
+    policy = load_policy(args.model)
+    export_onnx(policy, output, args.dtype)
     print(
         f"[export] {policy.model_id} ({policy.kind}, {args.dtype or policy.dtype.name}) -> {output}"
     )

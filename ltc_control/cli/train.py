@@ -9,9 +9,6 @@ config resolve against the config file's folder.
 from __future__ import annotations
 
 import argparse
-import sys
-
-from ltc_control.errors import LtcControlError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,25 +27,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ltc_control.training.config import load_train_config
 
-    try:
-        config = load_train_config(args.config)
-        if args.model:
-            config = config.select(args.model)
-        config.check_outputs(args.force)
-    except LtcControlError as exc:
-        print(f"ltc-control train: {exc}", file=sys.stderr)
-        return 2
+    config = load_train_config(args.config)  # checked whole before anything runs
+    if args.model:
+        config = config.select(args.model)
+    config.check_outputs(args.force)
     from tqdm import tqdm
 
     from ltc_control.training.trainer import _quiet, run_training
 
-    try:
-        data, results = run_training(
-            config, progress=_quiet if args.quiet else tqdm, force=args.force
-        )
-    except LtcControlError as exc:
-        print(f"ltc-control train: {exc}", file=sys.stderr)
-        return 1
+    data, results = run_training(config, progress=_quiet if args.quiet else tqdm, force=args.force)
     print(
         f"data: {data.report['episodes_train']} train / {data.report['episodes_validation']} "
         f"validation episodes, {data.report['samples_train']} samples"
@@ -57,10 +44,14 @@ def run(args: argparse.Namespace) -> int:
         r = result.report
         print(
             f"{result.name}: {r['seconds']:.0f} s, train loss {r['final_train_loss']:.4f}, "
-            f"validation loss {r['final_validation_loss']:.4f}"
+            f"validation loss {_loss(r['final_validation_loss'])}"
             f"{' (stopped at time budget)' if r['stopped_early'] else ''}"
         )
         print(
             f"  model  {result.model_path}\n  report {result.report_path}\n  plot   {result.plot_path}"
         )
     return 0
+
+
+def _loss(value: float | None) -> str:
+    return "none (no validation episodes)" if value is None else f"{value:.4f}"

@@ -9,7 +9,6 @@ from ltc_control.data.curation import (
     CurationReport,
     curate,
 )
-from ltc_control.data.demo import make_demo_bag
 from ltc_control.data.errors import (
     BagFormatError,
     BagNotFoundError,
@@ -37,3 +36,13 @@ __all__ = [
     "read_bag",
     "write_bag",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # Imported on first use, not with the package: `python -m ltc_control.data.demo` would
+    # otherwise find the module already imported and warn (runpy's RuntimeWarning).
+    if name == "make_demo_bag":
+        from ltc_control.data.demo import make_demo_bag
+
+        return make_demo_bag
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

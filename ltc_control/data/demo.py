@@ -1,6 +1,6 @@
 """A small demo recording: expert rollouts in the simulator, written as a rosbag2.
 
-    python -m ltc_control.data.demo OUTPUT_DIR [--robot double_pendulum] [--storage mcap]
+    .venv/bin/python -m ltc_control.data.demo OUTPUT_DIR [--robot double_pendulum] [--storage mcap]
 
 The JointState arrays are written in reversed joint order on purpose, so readers that match
 joints by position instead of by name fail on the demo.
@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 from typing import Literal
 
-from ltc_control.data.bags import write_bag
+from ltc_control.data.bags import BagTopics, write_bag
 from ltc_control.robots import load_robot_description
 from ltc_control.sim.rollouts import RolloutConfig, collect_rollouts
 
@@ -39,7 +39,9 @@ def make_demo_bag(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output", type=Path, help="bag directory to create")
-    parser.add_argument("--robot", default="double_pendulum")
+    parser.add_argument(
+        "--robot", default="double_pendulum", help="robot (a folder of config/, e.g. panda)"
+    )
     parser.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
     parser.add_argument("--episodes", type=int, default=2)
     parser.add_argument("--duration", type=float, default=2.0, help="s per episode")
@@ -49,7 +51,12 @@ def main(argv: list[str] | None = None) -> None:
     path = make_demo_bag(
         args.output, args.robot, args.storage, args.episodes, args.duration, args.rate, args.seed
     )
-    print(f"wrote {path}")
+    topics = BagTopics()
+    print(
+        f"wrote {path}: {args.episodes} expert rollouts of the {args.robot} ({args.duration} s "
+        f"each at {args.rate} Hz, {args.storage}) on {topics.joint_states}, {topics.target} and "
+        f"{topics.command}"
+    )
 
 
 if __name__ == "__main__":

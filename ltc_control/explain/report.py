@@ -7,8 +7,9 @@
     wiring.png            the wiring graph, excitatory/inhibitory (wiring_graph module)
     saliency.png          input -> output sensitivity heat maps (saliency module)
     tree_fidelity.png     held-out R² of distilled decision trees against depth (trees module)
-    tree_rules.txt        the trees' rules at `rules_depth` for every feature set (inputs alone,
-                          + non-motor neurons, + all neurons; trees module), sklearn export_text
+    tree_rules.txt        the trees' rules at `rules_depth` for every distinct feature set (inputs
+                          alone, + non-motor neurons, + all neurons; trees module), sklearn
+                          export_text, each with its held-out R² and what that R² means
     summary.json          all numbers behind the figures (strict JSON, finite values)
 
 A neuron is labelled "fast" when its median time constant is at most FAST_STEPS control periods
@@ -30,7 +31,13 @@ from ltc_control.explain.errors import ExplainError
 from ltc_control.explain.recording import PolicyRecording, record_policy
 from ltc_control.explain.saliency import Saliency, input_saliency
 from ltc_control.explain.time_constants import time_constants
-from ltc_control.explain.trees import FEATURE_SETS, held_out_split, tree_fidelity, tree_rules
+from ltc_control.explain.trees import (
+    HeldOutSplit,
+    distinct_feature_sets,
+    held_out_split,
+    tree_fidelity,
+    tree_rules,
+)
 from ltc_control.explain.wiring_graph import draw_wiring, synapses
 from ltc_control.runtime import LiquidPolicy
 from ltc_control.sim.rollouts import Trajectory
@@ -70,9 +77,14 @@ def explain_policy(
     tau = time_constants(policy, recording)
     saliencies = _saliencies(policy, recording, options)
     split = held_out_split(recording, options.test_fraction)
-    fidelity = tree_fidelity(recording, split, options.depths)
+    feature_sets, omitted = distinct_feature_sets(recording)
+    fidelity = tree_fidelity(recording, split, options.depths, feature_sets)
     (output / "tree_rules.txt").write_text(
-        "\n".join(tree_rules(recording, split, f, options.rules_depth) for f in FEATURE_SETS)
+        _rules_preamble(split, omitted)
+        + "\n".join(
+            tree_rules(recording, split, f, options.rules_depth, _units(policy))
+            for f in feature_sets
+        )
     )
     paths = {
         "activity": figures.plot_activity(
@@ -110,13 +122,35 @@ def explain_policy(
             "test_steps": int(split.test.sum()),
             "rules_file": "tree_rules.txt",
             "rules_depth": options.rules_depth,
-            "rules_features": list(FEATURE_SETS),
+            "rules_features": feature_sets,
+            "omitted_feature_sets": omitted,
+            "rules_r2_test": {
+                f.feature_set: f.r2_test
+                for f in tree_fidelity(recording, split, (options.rules_depth,), feature_sets)
+            },
             "fidelity": [asdict(f) for f in fidelity],
         },
         "figures": {name: path.name for name, path in paths.items()},
     }
     (output / "summary.json").write_text(json.dumps(summary, indent=1, allow_nan=False))
     return summary
+
+
+def _rules_preamble(split: HeldOutSplit, omitted: dict[str, str]) -> str:
+    lines = [
+        "# Decision trees distilled from the policy, one per output. Each block's held-out R²",
+        f"# ({split.description}) says how well its rules predict the policy on steps they",
+        "# never saw: 1 = exactly, 0 = no better than the mean, < 0 = worse. Rules with a low",
+        "# R² read crisply but do not describe the policy. Thresholds and leaf values carry",
+        "# units; neuron:<name> features are hidden states (model space, unitless).",
+    ]
+    lines += [f"# Feature set '{name}' left out: {why}." for name, why in omitted.items()]
+    return "\n".join(lines) + "\n\n"
+
+
+def _units(policy: LiquidPolicy) -> dict[str, str]:
+    names = [*policy.input_names, *policy.output_names]
+    return dict(zip(names, [*policy.input_units, *policy.output_units], strict=True))
 
 
 def _saliencies(

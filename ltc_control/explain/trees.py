@@ -15,11 +15,16 @@ prediction of the *policy's* output (not of the expert's) on held-out steps the 
   the immediate continuation of what it was fitted on (consecutive steps are nearly equal).
 
 R² = 1 means the tree reproduces the policy on unseen data; 0 means it does no better than
-predicting the held-out mean; negative means worse.
+predicting the held-out mean; negative means worse. Rules are printed with that R² and a plain
+verdict (`verdict`): rules whose R² is low do not describe the policy, however crisp they read.
+A feature set identical to an earlier one (all-to-all wirings: every neuron is a motor neuron, so
+"inputs+upstream" is "inputs"; unwired CfC: no motor group, so it is "inputs+neurons") is left
+out, with the reason (`distinct_feature_sets`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -88,6 +93,34 @@ def features(recording: PolicyRecording, feature_set: str) -> tuple[np.ndarray, 
     raise ExplainError(f"unknown feature set {feature_set!r}, valid: {FEATURE_SETS}")
 
 
+def distinct_feature_sets(recording: PolicyRecording) -> tuple[list[str], dict[str, str]]:
+    """The FEATURE_SETS to fit, and {left-out set: why}: "inputs+upstream" is left out when it
+    has the same columns as "inputs" or "inputs+neurons" (no separate upstream neurons)."""
+    columns = {name: features(recording, name)[1] for name in FEATURE_SETS}
+    groups = set(recording.neuron_groups)
+    for same in ("inputs", "inputs+neurons"):
+        if columns["inputs+upstream"] == columns[same]:
+            structure = (
+                "every neuron is a motor neuron (an all-to-all wiring: none upstream of them)"
+                if groups == {"motor"}
+                else f"no neuron is a motor neuron (groups: {', '.join(sorted(groups))})"
+            )
+            kept = [name for name in FEATURE_SETS if name != "inputs+upstream"]
+            return kept, {"inputs+upstream": f"same features as '{same}': {structure}"}
+    return list(FEATURE_SETS), {}
+
+
+def verdict(r2: float) -> str:
+    """What a held-out R² says about rules fitted to the policy, in words."""
+    if r2 >= 0.9:
+        return "the rules describe the policy well"
+    if r2 >= 0.5:
+        return "the rules describe the policy roughly"
+    if r2 >= 0.0:
+        return f"the rules describe the policy poorly ({r2:.0%} of its variance on unseen steps)"
+    return "the rules do NOT describe the policy (worse than the mean of the unseen steps)"
+
+
 def fit_trees(
     recording: PolicyRecording, split: HeldOutSplit, feature_set: str, depth: int
 ) -> list[DecisionTreeRegressor]:
@@ -128,18 +161,45 @@ def tree_fidelity(
 
 
 def tree_rules(
-    recording: PolicyRecording, split: HeldOutSplit, feature_set: str, depth: int
+    recording: PolicyRecording,
+    split: HeldOutSplit,
+    feature_set: str,
+    depth: int,
+    units: dict[str, str] | None = None,
 ) -> str:
-    """The trees' rules as text (sklearn export_text), one block per output, leaf values in the
-    output's units."""
-    _, names = features(recording, feature_set)
+    """The trees' rules as text (sklearn export_text), one block per output headed by its
+    held-out R² and verdict; thresholds and leaf values carry `units` (name -> unit; neuron
+    states are model space, unitless)."""
+    x, names = features(recording, feature_set)
+    units = units or {}
     blocks = []
-    for output, tree in zip(
-        recording.output_names, fit_trees(recording, split, feature_set, depth), strict=True
-    ):
+    trees = fit_trees(recording, split, feature_set, depth)
+    r2_test = _r2(trees, x[split.test], recording.outputs[split.test])
+    for output, tree, r2 in zip(recording.output_names, trees, r2_test, strict=True):
         rules = export_text(tree, feature_names=names, decimals=3)
-        blocks.append(f"# {output} (depth {depth}, features: {feature_set})\n{rules}")
+        rules = _with_units(rules, units, units.get(output, ""))
+        blocks.append(
+            f"# {output} (depth {depth}, features: {feature_set}): held-out R² {r2:.2f}, "
+            f"{verdict(r2)}\n{rules}"
+        )
     return "\n".join(blocks)
+
+
+_THRESHOLD = re.compile(r"^(.*--- )(\S+) (<=|>) +(\S+)$")
+_LEAF = re.compile(r"^(.*--- value: \[\S+\])$")
+
+
+def _with_units(rules: str, units: dict[str, str], output_unit: str) -> str:
+    lines = []
+    for line in rules.splitlines():
+        if match := _THRESHOLD.match(line):
+            prefix, name, relation, value = match.groups()
+            unit = units.get(name, "")
+            line = f"{prefix}{name} {relation} {value}{' ' + unit if unit else ''}"
+        elif output_unit and _LEAF.match(line):
+            line = f"{line} {output_unit}"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
 
 
 def _r2(trees: list[DecisionTreeRegressor], x: np.ndarray, y: np.ndarray) -> list[float]:

@@ -2,7 +2,8 @@
 
 For machines without the ROS 2 launch system (no `ros2 launch`): reads the same launch XML and
 parameter files, builds each ltc_control node with its own `--ros-args` (parameter files,
-parameters, remaps), and spins them all on one EventsExecutor (manual composition). Nodes of
+parameters, remaps), and spins them all on one EventsExecutor (manual composition). A
+`composed_nodes` entry stands for the nodes it composes, with what reaches each of them. Nodes of
 other packages (Gazebo, controller_manager, ...) cannot run here and are reported, not faked.
 """
 
@@ -15,12 +16,15 @@ from pathlib import Path
 
 import yaml
 
+from ltc_control.errors import ConfigError, did_you_mean
+from ltc_control.nodes import composed
 from ltc_control.nodes.launch_xml import NodeLaunch, read_launch_file
+from ltc_control.nodes.spin import ros_errors_as_config_errors
 from ltc_control.resources import PACKAGE
 
 
 def node_factories() -> dict[str, Callable[..., object]]:
-    """Executable name -> node class, for every executable the package installs."""
+    """Executable name -> node class, for every node executable the package installs."""
     from ltc_control.nodes.policy_node import PolicyNode
     from ltc_control.nodes.safety_filter_node import SafetyFilterNode
     from ltc_control.nodes.sim_node import SimNode
@@ -41,12 +45,14 @@ def ros_arguments(node: NodeLaunch, workdir: Path) -> list[str]:
     node's other files: node-specific file entries beat `-p` overrides in rcl, so `-p` would
     lose to the shared parameter file.
     """
-    args = ["--ros-args", "-r", f"__node:={node.name}"]
+    args = ["--ros-args"]
+    if node.name:  # composed_nodes has none: a global __node would rename all its nodes
+        args += ["-r", f"__node:={node.name}"]
     if node.namespace:
         args += ["-r", f"__ns:={node.namespace}"]
     files = list(node.parameter_files)
     if node.parameters:
-        inline = {key: _yaml_value(value) for key, value in node.parameters.items()}
+        inline = {key: composed.parameter_value(value) for key, value in node.parameters.items()}
         path = workdir / f"{node.name}_inline_parameters.yaml"
         path.write_text(yaml.safe_dump({node.name: {"ros__parameters": inline}}))
         files.append(path)
@@ -57,9 +63,13 @@ def ros_arguments(node: NodeLaunch, workdir: Path) -> list[str]:
     return args
 
 
-def _yaml_value(text: str) -> object:
-    """Launch parameter values are YAML scalars (`true`, `100.0`, `panda`); '' stays a string."""
-    return yaml.safe_load(text) if text else ""
+def expand_composed(entries: list[NodeLaunch]) -> list[NodeLaunch]:
+    """Launch entries with each composed_nodes entry replaced by the nodes it starts."""
+    result = []
+    for entry in entries:
+        is_composed = entry.package == PACKAGE and entry.executable == composed.EXECUTABLE
+        result.extend(composed.members(entry) if is_composed else [entry])
+    return result
 
 
 @dataclass
@@ -76,19 +86,29 @@ def build_nodes(
     `workdir` receives the generated inline-parameter files (default: a fresh temporary dir).
     """
     launch = read_launch_file(launch_file, arguments)
+    if "nodes" in arguments:  # a misspelt name would start nothing, silently
+        composed.selected_nodes(arguments["nodes"])
     workdir = Path(tempfile.mkdtemp(prefix="ltc_bringup_")) if workdir is None else workdir
     factories = node_factories()
     nodes, skipped = [], []
-    for entry in launch.nodes:
+    for entry in expand_composed(launch.nodes):
         if entry.package != PACKAGE:
             skipped.append(entry)
             continue
-        factory = factories[entry.executable]
-        nodes.append(
-            factory(
-                context=context,
-                cli_args=ros_arguments(entry, workdir),
-                use_global_arguments=False,
+        factory = factories.get(entry.executable)
+        if factory is None:
+            raise ConfigError(
+                f"{launch_file}: {PACKAGE} has no executable {entry.executable!r}"
+                f"{did_you_mean(entry.executable, factories)}"
             )
-        )
+        with ros_errors_as_config_errors(entry.name):
+            nodes.append(
+                factory(
+                    context=context,
+                    cli_args=ros_arguments(entry, workdir),
+                    use_global_arguments=False,
+                )
+            )
+    if not nodes and not skipped:
+        raise ConfigError(f"{launch_file.name}: nothing to start with {dict(arguments)}")
     return Bringup(nodes, skipped)

@@ -5,9 +5,11 @@ declared parameters, topics), and `ltc-control bringup` starts the ltc_control n
 names in one process on machines without the ROS 2 launch system.
 
 Supported: <launch>, <arg name default description>, <let name value>, <set_env>, <include>,
-<node pkg exec name namespace output args> with <param name value type> / <param from>, and
-<remap from to>; substitutions $(var), $(find-pkg-share), $(env NAME [default]) and
-$(command '...') (kept verbatim, never executed). Anything else is an error naming the tag or
+<group>, <node pkg exec name namespace output args> with <param name value type> / <param from>,
+and <remap from to>; `if`/`unless` conditions on <node>, <include> and <group>; substitutions
+$(var), $(find-pkg-share), $(env NAME [default]), $(eval 'python expression') (evaluated with no
+builtins, as launch's PythonExpression evaluates it without imports) and $(command '...') (kept
+verbatim, never executed). Anything else is an error naming the tag or
 attribute, so a typo fails a test instead of a robot's bringup.
 """
 
@@ -20,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ltc_control.errors import ConfigError
+from ltc_control.errors import ConfigError, did_you_mean
 from ltc_control.resources import old_layout_hint
 
 # Tag -> allowed attributes, as the ROS 2 XML frontend (launch_xml / launch_ros) accepts them.
@@ -30,6 +32,7 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "let": {"name", "value"},
     "set_env": {"name", "value"},
     "include": {"file", "if", "unless"},
+    "group": {"if", "unless", "scoped", "forwarding"},
     "node": {
         "pkg",
         "exec",
@@ -49,7 +52,8 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "remap": {"from", "to"},
 }
 ALLOWED_CHILDREN: dict[str, set[str]] = {
-    "launch": {"arg", "let", "set_env", "include", "node"},
+    "launch": {"arg", "let", "set_env", "include", "node", "group"},
+    "group": {"let", "set_env", "include", "node", "group"},
     "include": {"arg"},
     "node": {"param", "remap"},
 }
@@ -65,6 +69,7 @@ class NodeLaunch:
     parameter_files: list[Path] = field(default_factory=list)
     parameters: dict[str, str] = field(default_factory=dict)  # name -> value as written
     remaps: dict[str, str] = field(default_factory=dict)
+    arguments: list[str] = field(default_factory=list)  # the executable's own (`args`)
 
 
 @dataclass
@@ -89,9 +94,14 @@ def read_launch_file(
         raise ConfigError(f"{path}: cannot read launch XML: {exc}") from exc
     _validate(root, path)
     overrides = dict(overrides or {})
-    unknown = set(overrides) - {a.get("name") for a in root.findall("arg")}
+    known = [a.get("name") for a in root.findall("arg")]
+    unknown = sorted(set(overrides) - set(known))
     if unknown:
-        raise ConfigError(f"{path}: no launch argument(s) {sorted(unknown)}")
+        hints = "".join(did_you_mean(name, known) for name in unknown)
+        raise ConfigError(
+            f"{path.name} has no launch argument {', '.join(unknown)}{hints}; "
+            f"its arguments: {', '.join(known)}"
+        )
     resolver = _Resolver(path, find_package_share or _default_share)
     result = LaunchFile(path, {}, {}, [], [], {})
     for element in root:
@@ -103,7 +113,12 @@ def _read_element(
     element: ET.Element, overrides: dict[str, str], resolver: _Resolver, result: LaunchFile
 ) -> None:
     tag = element.tag
-    if tag == "arg":
+    if tag in ("node", "include", "group") and not _condition_holds(element, resolver):
+        return
+    if tag == "group":
+        for child in element:
+            _read_element(child, overrides, resolver, result)
+    elif tag == "arg":
         name = element.get("name")
         default = element.get("default")
         if default is None and name not in overrides:
@@ -127,6 +142,7 @@ def _read_node(element: ET.Element, resolver: _Resolver) -> NodeLaunch:
         executable=resolver.resolve(element.get("exec")),
         name=resolver.resolve(element.get("name", "")),
         namespace=resolver.resolve(element.get("namespace", "")),
+        arguments=resolver.resolve(element.get("args", "")).split(),
     )
     for child in element:
         if child.tag == "param" and child.get("from") is not None:
@@ -145,6 +161,22 @@ def _parameter_file(text: str) -> Path:
     if not text.startswith("<share of ") and not path.is_file():
         raise ConfigError(f"parameter file {path.absolute()} not found{old_layout_hint(path)}")
     return path
+
+
+def _condition_holds(element: ET.Element, resolver: _Resolver) -> bool:
+    """`if`/`unless`, read as launch reads them: true/1 or false/0 (any case), else an error."""
+    for attribute, wanted in (("if", True), ("unless", False)):
+        text = element.get(attribute)
+        if text is None:
+            continue
+        value = resolver.resolve(text).strip().lower()
+        if value not in ("true", "1", "false", "0"):
+            raise ConfigError(
+                f"{resolver.path}: <{element.tag} {attribute}> is {value!r}, not true or false"
+            )
+        if (value in ("true", "1")) != wanted:
+            return False
+    return True
 
 
 def _validate(element: ET.Element, path: Path) -> None:
@@ -169,15 +201,12 @@ class _Resolver:
     def resolve(self, text: str | None) -> str:
         if text is None:
             return ""
-        previous = None
-        while previous != text:  # resolve inner substitutions first
-            previous, text = text, _SUBSTITUTION.sub(self._substitute, text)
-        return text
+        return _SUBSTITUTION.sub(self._substitute, text)
 
     def _substitute(self, match: re.Match[str]) -> str:
         kind, argument = match.group(1), match.group(2).strip()
         if "$(" in argument:
-            return match.group(0)  # wait until the inner substitution is resolved
+            argument = self.resolve(argument)  # inner substitutions first
         if kind == "var":
             if argument not in self.values:
                 raise ConfigError(f"{self.path}: $(var {argument}) used before it is declared")
@@ -189,7 +218,17 @@ class _Resolver:
             return os.environ.get(name, default.strip("'\""))
         if kind == "command":
             return f"<command {argument}>"
+        if kind == "eval":
+            return self._evaluate(argument)
         raise ConfigError(f"{self.path}: unknown substitution $({kind} ...)")
+
+    def _evaluate(self, argument: str) -> str:
+        quoted = len(argument) >= 2 and argument[0] == argument[-1] and argument[0] in "'\""
+        expression = argument[1:-1] if quoted else argument
+        try:
+            return str(eval(expression, {"__builtins__": {}}, {}))  # as launch evaluates it
+        except Exception as exc:
+            raise ConfigError(f"{self.path}: $(eval {argument}) failed: {exc}") from exc
 
 
 def _default_share(package: str) -> Path:

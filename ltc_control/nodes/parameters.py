@@ -8,11 +8,10 @@ without starting ROS.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from ltc_control.errors import ConfigError
+from ltc_control.errors import ConfigError, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -89,10 +88,9 @@ def warn_unknown_parameters(node: Any) -> list[str]:
     )
     declared = list(node.list_parameters([], 0).names)
     for name in unknown:
-        close = difflib.get_close_matches(name, declared, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
         node.get_logger().warning(
-            f"parameter '{name}' is not a parameter of this node{hint}; ignored"
+            f"parameter '{name}' is not a parameter of this node{did_you_mean(name, declared)}; "
+            "ignored"
         )
     return unknown
 

@@ -8,9 +8,10 @@ Subscribes `commands` (std_msgs/Float64MultiArray, N·m, joint order of the robo
 
 Two pacing modes. Real time: a wall timer advances one control period per tick. Lockstep (for
 demos and benchmarks): the sim advances as soon as the command answering the last joint state
-arrives, or after `step_timeout` (s, wall) with the previous command held; faster than real time
-and independent of machine load. Malformed commands are refused and counted; the previous
-command is held.
+arrives, or after `step_timeout` (s, wall) with the previous command held (a missed command;
+before the first command ever arrives, the sim is waiting for its controller, not missing
+commands); faster than real time and independent of machine load. Malformed commands are
+refused and counted; the previous command is held.
 """
 
 from __future__ import annotations
@@ -69,13 +70,18 @@ PARAMETERS = (
 class CommandLatency:
     """Wall time from publishing a joint state to the command that answers it.
 
-    ros2_control commands carry no stamp, but the filter answers every joint state it accepts
+    ros2_control commands carry no stamp, but the filter answers every joint state it hears
     once and in order, so a command answers the oldest joint state still unanswered. An answer
     that arrives after the next state went out is `late`: the sim stepped once more on the
     previous command (a missed cycle). A state with `ANSWER_WINDOW` newer states published and
     still no answer is `dropped`. A command with nothing pending (a watchdog's braking command)
-    answers nothing. Should a state ever be lost on the way, the answers after it pair with a
-    state one period too early: latencies then read high, never low.
+    answers nothing.
+
+    A state nobody heard would shift every later pairing by one (each answer paired with the
+    state before its own: every answer "late", every latency one period too long). That happens
+    at start-up: the sim publishes before the filter has subscribed, so the first command
+    answers the newest state and the older ones are forgotten (`unheard`). Mid-run, the sim
+    calls `resync()` when it waited in vain although a command came after its newest state.
     """
 
     ANSWER_WINDOW = 50
@@ -86,6 +92,9 @@ class CommandLatency:
         self.recent_s = RecentSamples(1000)  # what /diagnostics summarises
         self.late = 0
         self.dropped = 0
+        self.unheard = 0
+        self.commands = 0
+        self.answered_since_publish = False  # a command arrived after the newest state went out
         self._pending: deque[float] = deque()
 
     def state_published(self, now: float) -> None:
@@ -93,15 +102,30 @@ class CommandLatency:
             self._pending.popleft()
             self.dropped += 1
         self._pending.append(now)
+        self.answered_since_publish = False
 
-    def command_arrived(self, now: float) -> None:
+    def command_arrived(self, now: float) -> bool:
+        """Pair the command with its state; True if it answers the newest state published."""
+        self.commands += 1
+        self.answered_since_publish = True
         if not self._pending:
-            return
+            return False
+        if self.commands == 1:  # the states before the loop closed reached no one
+            self.resync(keep_newest=True)
         latency = now - self._pending.popleft()
         self.samples_s.append(latency)
         self.recent_s.append(latency)
         if self._pending:
             self.late += 1
+            return False
+        return True
+
+    def resync(self, keep_newest: bool = False) -> None:
+        """Forget the pending states (all, or all but the newest) as never heard."""
+        keep = 1 if keep_newest and self._pending else 0
+        while len(self._pending) > keep:
+            self._pending.popleft()
+            self.unheard += 1
 
     @property
     def unanswered(self) -> int:
@@ -109,10 +133,10 @@ class CommandLatency:
         return len(self._pending)
 
     def reset(self) -> None:
+        """Zero the figures (e.g. after a warm-up); states in flight stay paired with theirs."""
         self.samples_s.clear()
         self.recent_s.clear()
-        self.late = self.dropped = 0
-        self._pending.clear()
+        self.late = self.dropped = self.unheard = 0
 
 
 class SimNode(Node):
@@ -132,6 +156,7 @@ class SimNode(Node):
         self.period = 1.0 / p["publish_rate_hz"]
         self.rejected_commands = 0
         self.missed_commands = 0
+        self.steps_before_first_command = 0  # lockstep timeouts while no controller answered
         self.latency = CommandLatency()
         self.finished = False
         self._awaiting_since = time.monotonic()
@@ -156,7 +181,7 @@ class SimNode(Node):
         self.publish_state()
 
     def _on_command(self, msg: Float64MultiArray) -> None:
-        self.latency.command_arrived(time.perf_counter())
+        answers_newest = self.latency.command_arrived(time.perf_counter())
         try:
             self.sim.apply(np.asarray(msg.data, dtype=float))
         except SimulatorError as exc:
@@ -166,14 +191,21 @@ class SimNode(Node):
                 throttle_duration_sec=1.0,
             )
             return
-        if self.params["lockstep"]:
+        # Lockstep: a late answer to an older state is held, not stepped on; stepping on it too
+        # would leave two states in flight for good (every later answer one cycle late).
+        if self.params["lockstep"] and answers_newest:
             self.step()
 
     def _on_timer(self) -> None:
         if not self.params["lockstep"]:
             self.step()
         elif time.monotonic() - self._awaiting_since > self.params["step_timeout"]:
-            self.missed_commands += 1
+            if not self.latency.commands:
+                self.steps_before_first_command += 1  # no controller yet: nothing was missed
+            else:
+                self.missed_commands += 1
+            if self.latency.answered_since_publish:
+                self.latency.resync()  # a command came, paired with a state nobody heard
             self.step()
 
     def step(self) -> None:
@@ -190,19 +222,22 @@ class SimNode(Node):
 
     def _publish_diagnostics(self) -> None:
         problems = (self.rejected_commands, self.missed_commands)
-        level, message = (
-            (OK, "simulating")
-            if problems == self._reported
-            else (WARN, "commands refused or missed")
-        )
+        if not self.latency.commands:
+            level, message = WARN, "no command received yet: is a controller running?"
+        elif problems != self._reported:
+            level, message = WARN, "commands refused or missed"
+        else:
+            level, message = OK, "simulating"
         self._reported = problems
         latency = self.latency.recent_s
         counters = {
             "sim_time_s": round(self.sim.time, 3),
             "rejected_commands": self.rejected_commands,
             "missed_commands": self.missed_commands,
+            "steps_before_first_command": self.steps_before_first_command,
             "late_answers": self.latency.late,
             "dropped_states": self.latency.dropped,
+            "unheard_states": self.latency.unheard,
             "command_latency_p50_ms": round(latency.percentiles((50,))[0] * 1e3, 3)
             if len(latency)
             else "",

@@ -8,10 +8,17 @@ callback's signature on every tick (to pass a TimerInfo when asked for): `fast_t
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import re
 import signal
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from ltc_control.errors import ConfigError, LtcControlError
+from ltc_control.resources import PACKAGE
 
 SPIN_TIMEOUT_S = 0.1
 
@@ -89,6 +96,23 @@ class AfterQueuedEvents:
             self._error = exc
 
 
+# rclpy's wording of the two refusals a parameter file most often meets (rclpy/node.py).
+_WRONG_TYPE = re.compile(r"parameter '(.+)' to '(.*)' of type '(\w+)', expecting type '(\w+)'")
+_OUT_OF_RANGE = re.compile(r"Parameter (\S+) out of range Min: (\S+), Max: (\S+), value: (\S+)")
+
+
+def _parameter_problem(message: str) -> str:
+    if match := _WRONG_TYPE.search(message):
+        name, value, given, expected = match.groups()
+        return f"parameter '{name}' must be a {expected.lower()}, got {value!r} (a {given.lower()})"
+    if match := _OUT_OF_RANGE.search(message):
+        name, low, high, value = match.groups()
+        value = value.rstrip(":")  # rclpy appends ": <parameter name>"
+        return f"parameter '{name}' = {value} is outside its range [{low}, {high}]"
+    text, _, name = message.rpartition(": ")  # rclpy appends ": <parameter name>"
+    return f"parameter '{name}': {text}"
+
+
 def spin_until_shutdown(
     executor: object,
     context: object,
@@ -108,8 +132,35 @@ def spin_until_shutdown(
 
 
 def run_nodes(factories: Sequence[Callable[..., object]], args: Sequence[str] | None = None) -> int:
-    """main() of an executable: its node classes, built in the default context."""
-    return serve(lambda context: [factory(context=context) for factory in factories], args)
+    """main() of an executable: its node classes, built in the default context. A node that
+    cannot start (a bad parameter, a missing or broken model file, ...) logs one FATAL line
+    saying why and the process exits 1, as `ros2 launch` reports it."""
+    try:
+        return serve(lambda context: [factory(context=context) for factory in factories], args)
+    except LtcControlError as exc:
+        from rclpy.logging import get_logger
+
+        executable = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else PACKAGE
+        get_logger(executable).fatal(" ".join(str(exc).split()))
+        return 1
+
+
+@contextlib.contextmanager
+def ros_errors_as_config_errors(node_name: str = "") -> Iterator[None]:
+    """rclpy's refusals while a node starts (a parameter of the wrong type or out of its range,
+    an unreadable parameter file) as one-line ConfigErrors naming the node and parameter."""
+    from rclpy.exceptions import ParameterException
+    from rclpy.impl.implementation_singleton import rclpy_implementation
+
+    where = f"node '{node_name}': " if node_name else ""
+    try:
+        yield
+    except ParameterException as exc:
+        raise ConfigError(where + _parameter_problem(str(exc))) from None
+    except rclpy_implementation.RCLError as exc:  # e.g. a --params-file that cannot be read
+        # rcl appends the C source locations (", at /project/src/parser.c:271"): not for users.
+        message = re.sub(r",? at \S+:\d+", "", str(exc))
+        raise ConfigError(f"{where}{message}") from None
 
 
 def serve(
@@ -128,7 +179,8 @@ def serve(
     from rclpy.executors import ExternalShutdownException
     from rclpy.signals import SignalHandlerOptions
 
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    with ros_errors_as_config_errors():
+        rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     context = rclpy.get_default_context()
     stop = {"requested": False}
 
@@ -137,7 +189,12 @@ def serve(
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    nodes = build(context)
+    try:
+        with ros_errors_as_config_errors():
+            nodes = build(context)
+    except BaseException:
+        rclpy.shutdown()
+        raise
     busy_poll = busy_poll or any(getattr(node, "busy_poll", False) for node in nodes)
     executor = make_executor(context)
     for node in nodes:

@@ -127,7 +127,12 @@ def from_state_dict(
     (`LiquidNetwork.config()` format). Names default to "in_<i>"/"out_<i>", dtype to the
     state_dict's floating dtype; the policy is also written to `path` if given."""
     arrays = {key: _to_numpy(value) for key, value in state_dict.items()}
-    floating = [a.dtype for a in arrays.values() if np.issubdtype(a.dtype, np.floating)]
+    # The weights' dtype, never a mask's: ncps allocates masks in float32 whatever the weights.
+    floating = [
+        a.dtype
+        for key, a in arrays.items()
+        if np.issubdtype(a.dtype, np.floating) and not _MASK_KEYS.search(key)
+    ]
     dtype = np.dtype(dtype or (floating[0] if floating else np.float64))
     try:
         network = build_network(dict(config), _runtime_params(arrays), dtype)

@@ -8,9 +8,12 @@ Euler steps (Hasani et al., AAAI 2021, eq. 3), each
 with dt' = elapsed / ode_unfolds, synapse activation s(v_pre) = sigmoid(sigma * (v_pre - mu)),
 sensory synapses from the (affine-mapped) inputs and recurrent synapses from the neurons, both
 masked by the wiring. Positivity of w, sensory_w, cm, gleak follows ncps: implicit constraints
-(ncps' `LTC` default) apply softplus in the forward pass; explicit constraints are the clipping
-ncps applies after each optimizer step (`apply_weight_constraints`), applied here once at load
-(identical to ncps whenever the module was trained with that clipping, as ncps intends).
+(ncps' `LTC` default) apply softplus in the forward pass; explicit constraints
+(`implicit_param_constraints=False`) use the raw values, which ncps keeps >= 0 by clipping after
+each optimizer step (`apply_weight_constraints`). A negative raw value there means the clip was
+not applied after the last update: ncps would compute with it unclipped, an LTC no training run
+produced, so the runtime refuses it (ParameterError naming the parameter) instead of guessing.
+An input/output mapping of None is ncps' "none" (no weight, no bias).
 
 Shapes (one sample per step; batches loop over samples): inputs (input_dim,), state (units,),
 elapsed seconds > 0, outputs (output_dim,) = mapped motor neurons (ids 0..output_dim-1).
@@ -31,6 +34,7 @@ from ltc_control.runtime.parameters import require
 from ltc_control.runtime.wirings import Wiring
 
 MAPPINGS = ("affine", "linear", "none")
+_POSITIVE = ("w", "sensory_w", "cm", "gleak")  # conductances and capacitance, >= 0 in ncps
 
 
 @dataclass(frozen=True)
@@ -155,13 +159,15 @@ class LTCRuntime:
         *,
         ode_unfolds: int = 6,
         epsilon: float = 1e-8,
-        input_mapping: str = "affine",
-        output_mapping: str = "affine",
+        input_mapping: str | None = "affine",
+        output_mapping: str | None = "affine",
         implicit_param_constraints: bool = True,
         dtype: Any = np.float64,
     ) -> None:
         if not wiring.is_built():
             raise ParameterError("the LTC wiring must be built (input_dim known)")
+        input_mapping = "none" if input_mapping is None else input_mapping  # ncps: no mapping
+        output_mapping = "none" if output_mapping is None else output_mapping
         if input_mapping not in MAPPINGS or output_mapping not in MAPPINGS:
             raise ParameterError(f"mappings must be one of {MAPPINGS}")
         if int(ode_unfolds) < 1:
@@ -197,10 +203,20 @@ class LTCRuntime:
         return shapes
 
     def _checked_params(self, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return {
+        checked = {
             name: require(params, name, shape, self.dtype)
             for name, shape in self._param_shapes().items()
         }
+        if not self.implicit_param_constraints:
+            negative = [name for name in _POSITIVE if (checked[name] < 0).any()]
+            if negative:
+                raise ParameterError(
+                    f"explicit constraints (implicit_param_constraints=False) with negative "
+                    f"{', '.join(negative)}: ncps keeps these >= 0 only by clipping after each "
+                    "optimizer step; call the module's rnn_cell.apply_weight_constraints() "
+                    "before converting"
+                )
+        return checked
 
     def params(self) -> dict[str, np.ndarray]:
         """Raw parameters as ncps stores them (before softplus/clipping/masking)."""
@@ -216,9 +232,8 @@ class LTCRuntime:
         }
 
     def _make_positive(self, value: np.ndarray) -> np.ndarray:
-        if self.implicit_param_constraints:
-            return softplus(value)
-        return np.maximum(value, 0.0)
+        # Explicit constraints: the raw values, already >= 0 (_checked_params), as ncps uses them.
+        return softplus(value) if self.implicit_param_constraints else value
 
     def _mapping(self, prefix: str, size: int) -> tuple[np.ndarray, np.ndarray]:
         # "linear" has no bias and "none" neither weight nor bias: x*1 + 0 is exact.

@@ -87,9 +87,7 @@ def save_policy(policy: LiquidPolicy, path: str | Path) -> Path:
 def load_policy(path: str | Path) -> LiquidPolicy:
     """Read a model file written by `save_policy`; the policy starts with a zero state."""
     path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"model file {path} does not exist")
-    metadata, arrays = _read_archive(path)
+    metadata, arrays = read_archive(path)
     _check_header(path, metadata)
     _check_manifest(path, metadata, arrays)
     try:
@@ -110,12 +108,55 @@ def load_policy(path: str | Path) -> LiquidPolicy:
         raise ModelFileError(f"model file {path} is inconsistent: {exc}") from exc
 
 
-def _read_archive(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Every array of the .npz archive at `path`, never unpickling anything; ModelFileError
+    saying what the file is instead (missing, not an .npz archive, pickled entries, damaged)."""
+    if not path.is_file():
+        raise ModelFileError(f"model file {path} does not exist")
+    if not zipfile.is_zipfile(path):
+        with path.open("rb") as file:
+            head = file.read(64)
+        if head.startswith(b"PK\x03\x04"):  # a zip's first entry, but no zip directory
+            raise ModelFileError(
+                f"model file {path} is not a readable .npz archive: truncated or damaged "
+                "(it has no zip directory)"
+            )
+        raise ModelFileError(
+            f"{path} is not a model file: model files are .npz (zip) archives, this is "
+            f"{_what_it_is(head)}"
+        )
     try:
         with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            return {name: archive[name] for name in archive.files}
+    except ValueError as exc:
+        if "pickle" not in str(exc):
+            raise ModelFileError(
+                f"model file {path} is not a readable .npz archive: {exc}"
+            ) from exc
+        raise ModelFileError(
+            f"model file {path} is not a readable .npz archive: an entry holds pickled Python "
+            "objects, which a model file never does (not loaded: unpickling runs code)"
+        ) from exc
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise ModelFileError(f"model file {path} is not a readable .npz archive: {exc}") from exc
+
+
+def _what_it_is(head: bytes) -> str:
+    if not head:
+        return "an empty file"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return "binary data of another kind"
+    first_line = text.splitlines()[0][:40] if text.strip() else ""
+    return f"a text file (starting {first_line!r})"
+
+
+def read_archive(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """(metadata, arrays) of any ltc_control model file (the runtime's or a baseline's format),
+    or a ModelFileError saying what is wrong with the file."""
+    path = Path(path)
+    arrays = _read_npz(path)
     if _METADATA_KEY not in arrays:
         raise ModelFileError(f"model file {path} has no {_METADATA_KEY} entry")
     try:

@@ -169,12 +169,14 @@ class LiquidPolicy:
     # --- stepping -----------------------------------------------------------------------------
     def step(self, x: Any, dt: Any) -> np.ndarray:
         """Raw inputs (n_in,) or (batch, n_in), dt seconds -> raw outputs of the same rank."""
-        outputs = self._advance(self._raw_network, self._checked_inputs(x), dt)
+        elapsed = self._checked_elapsed(dt)
+        outputs = self._advance(self._raw_network, self._checked_inputs(x), elapsed)
         return outputs * self.normalization.output_std + self.normalization.output_mean
 
     def step_normalized(self, z: Any, dt: Any) -> np.ndarray:
         """The network alone (model space in and out), advancing the same state as `step`."""
-        return self._advance(self.network, self._checked_inputs(z), dt)
+        elapsed = self._checked_elapsed(dt)
+        return self._advance(self.network, self._checked_inputs(z), elapsed)
 
     def run_sequence(self, xs: Any, dts: Any) -> np.ndarray:
         """Step through xs (T, n_in) or (T, batch, n_in) with dts scalar, (T,) or (T, batch),
@@ -190,15 +192,29 @@ class LiquidPolicy:
             dts = np.full(len(xs), float(dts))
         if len(dts) != len(xs):
             raise RuntimeInputError(f"{len(xs)} inputs but {len(dts)} elapsed times")
-        return np.stack([self.step(x, dt) for x, dt in zip(xs, dts, strict=True)])
+        # Every step is checked before the first one changes the state: a bad sample part-way
+        # through raises with the state as it was before the call.
+        checked = [
+            self._checked_step(t, x, dt) for t, (x, dt) in enumerate(zip(xs, dts, strict=True))
+        ]
+        outputs = np.stack([self._advance(self._raw_network, x, dt) for x, dt in checked])
+        return outputs * self.normalization.output_std + self.normalization.output_mean
 
-    def _advance(self, network: LiquidNetwork, inputs: np.ndarray, dt: Any) -> np.ndarray:
-        """Checked inputs (n_in,) or (batch, n_in) -> model-space outputs. A batch is a loop
-        over samples, each with its own elapsed time (exact per-sample timespans)."""
-        elapsed = self._checked_elapsed(dt)
+    def _checked_step(self, t: int, x: Any, dt: Any) -> tuple[np.ndarray, float | list[float]]:
+        try:
+            return self._checked_inputs(x), self._checked_elapsed(dt)
+        except RuntimeInputError as exc:
+            raise RuntimeInputError(f"step {t} of the sequence: {exc}") from exc
+
+    def _advance(
+        self, network: LiquidNetwork, inputs: np.ndarray, elapsed: float | list[float]
+    ) -> np.ndarray:
+        """Checked inputs (n_in,) or (batch, n_in) and elapsed times -> model-space outputs. A
+        batch is a loop over samples, each with its own elapsed time (exact per-sample spans)."""
         step, h, c = network.step, self._h, self._c
         if inputs.ndim == 1:
-            outputs, h[0], c[0] = step(inputs, h[0], c[0], elapsed)
+            single = elapsed[0] if isinstance(elapsed, list) else elapsed  # dt of shape (1,)
+            outputs, h[0], c[0] = step(inputs, h[0], c[0], single)
             return outputs
         times = elapsed if isinstance(elapsed, list) else [elapsed] * len(h)
         rows = []
@@ -228,13 +244,17 @@ class LiquidPolicy:
         return inputs
 
     def _checked_elapsed(self, dt: Any) -> float | list[float]:
-        """dt as seconds: one float for all samples, or a list with one per sample."""
+        """dt as seconds: one float for all samples, or a list with one per sample. Only real
+        numbers are times: a bool (True would be 1 s) or a string is refused."""
         if type(dt) is float or (isinstance(dt, float | int) and not isinstance(dt, bool)):
             if not (dt > 0 and math.isfinite(dt)):
                 raise RuntimeInputError(f"dt must be a finite time > 0 s, got {dt}")
             return float(dt)
         try:
-            elapsed = np.asarray(dt, dtype=float)
+            elapsed = np.asarray(dt)
+            if elapsed.dtype.kind not in "iuf":
+                raise TypeError(f"{dt!r} is of type {elapsed.dtype}, not a number of seconds")
+            elapsed = elapsed.astype(float)
         except (TypeError, ValueError) as exc:
             raise RuntimeInputError(f"dt is not numeric: {exc}") from exc
         if elapsed.ndim == 0:

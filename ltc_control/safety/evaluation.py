@@ -13,7 +13,7 @@ checked against the robot description's limits, not the filter's tightened ones:
 A mass mismatch (SimConfig.mass_spread: every body's mass and inertia scaled by a random factor in
 [1 - spread, 1 + spread]) tests the margins: the filter keeps the nominal model.
 
-Callable from tests (few short episodes), bench/safety.py and later a CLI (all episodes).
+Callable from tests (few short episodes), bench/safety.py and `ltc-control safety-eval`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ltc_control.errors import ConfigError
 from ltc_control.robots.description import RobotDescription
 from ltc_control.safety.config import SafetyConfig
 from ltc_control.safety.filter import SafetyFilter
@@ -153,6 +154,11 @@ def evaluate(
     robot: RobotDescription, safety_config: SafetyConfig, config: EvaluationConfig
 ) -> EvaluationReport:
     """Run `config.episodes` randomized episodes (seeded) and count limit violations."""
+    if config.episodes < 1 or config.duration_s <= 0:
+        # A check that ran nothing reports zero violations: it must not read as a pass.
+        raise ConfigError(
+            f"nothing to evaluate: {config.episodes} episodes of {config.duration_s} s"
+        )
     report = EvaluationReport()
     safety_filter = SafetyFilter(robot, safety_config)
     controller = AggressiveController(robot, config, safety_config.force_max)
@@ -217,51 +223,3 @@ def _run_episode(sim, safety_filter, controller, report, targets, config, force_
         report.steps += 1
     for kind in episode_kinds:
         report.violating_episodes[kind] += 1
-
-
-def main(argv: list[str] | None = None) -> None:
-    """`python -m ltc_control.safety.evaluation panda --episodes 200 [--no-filter]
-    [--mass-spread 0.1] [--set key=value ...]`: prints the report as one JSON line."""
-    import argparse
-    import json
-
-    from ltc_control.robots import load_robot_description
-    from ltc_control.safety.config import SafetyConfig, load_safety_config
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("robot")
-    parser.add_argument("--episodes", type=int, default=200)
-    parser.add_argument("--duration", type=float, default=1.0)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-filter", action="store_true")
-    parser.add_argument("--mass-spread", type=float, default=0.0)
-    parser.add_argument("--set", nargs="*", default=[], help="safety config overrides key=value")
-    args = parser.parse_args(argv)
-    robot = load_robot_description(args.robot)
-    config = load_safety_config(args.robot)
-    overrides = dict(item.split("=", 1) for item in args.set)
-    config = SafetyConfig.from_dict(
-        {**config.to_dict(), **{k: _parse(v) for k, v in overrides.items()}}
-    )
-    evaluation = EvaluationConfig(
-        episodes=args.episodes,
-        duration_s=args.duration,
-        seed=args.seed,
-        use_filter=not args.no_filter,
-        mass_spread=args.mass_spread,
-    )
-    report = evaluate(robot, config, evaluation)
-    print(json.dumps({"robot": args.robot, **vars(args), **report.summary()}))
-
-
-def _parse(text: str) -> object:
-    """A --set value: true/false, a number, or a comma-separated list of numbers."""
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    if "," in text:
-        return [float(item) for item in text.split(",")]
-    return float(text)
-
-
-if __name__ == "__main__":
-    main()

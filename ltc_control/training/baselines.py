@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import numpy as np
 
 from ltc_control.runtime import LSTMRuntime, Normalization, load_policy
 from ltc_control.runtime.errors import ModelFileError, RuntimeInputError
+from ltc_control.runtime.model_file import read_archive
 
 FORMAT_NAME = "ltc_control.baseline_policy"
 FORMAT_VERSION = 1
@@ -117,27 +117,14 @@ def load_trained_policy(path: str | Path) -> Any:
     """A runtime LiquidPolicy or a BaselinePolicy, by the file's format (ModelFileError if
     neither)."""
     path = Path(path)
-    header = _header(path)
+    header, arrays = read_archive(path)
     if header.get("format") != FORMAT_NAME:
         return load_policy(path)
     if header.get("format_version") != FORMAT_VERSION:
         raise ModelFileError(f"{path}: baseline format_version {header.get('format_version')!r}")
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = {name: archive[name] for name in archive.files if name != "__metadata__"}
     params = {k[len("param/") :]: v for k, v in arrays.items() if k.startswith("param/")}
     try:
         normalization = Normalization(**{k: arrays[f"norm/{k}"] for k in _NORM_FIELDS})
         return BaselinePolicy(header["kind"], params, normalization, header)
     except KeyError as exc:
         raise ModelFileError(f"{path}: baseline model file lacks {exc}") from exc
-
-
-def _header(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ModelFileError(f"model file {path} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            raw = archive["__metadata__"].tobytes()
-        return json.loads(raw.decode("utf-8"))
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        raise ModelFileError(f"model file {path} is not readable: {exc}") from exc

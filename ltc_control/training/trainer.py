@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import math
 import pickle
 import platform
@@ -56,6 +57,7 @@ from ltc_control.training.export import to_policy
 from ltc_control.training.models import SequenceModel, build_model
 
 Progress = Callable[..., Any]  # tqdm-like factory: progress(total=..., desc=...)
+_LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -101,6 +103,14 @@ def prepare_data(
         raise TrainingDataError(f"only {len(curated)} episodes after curation: none left to train")
     validation = [curated[i] for i in order[:n_val]]
     train = [curated[i] for i in order[n_val:]]
+    fraction = config.data.validation_fraction
+    if fraction > 0 and not validation:
+        # Said once, here: every epoch would otherwise report a validation loss of nan.
+        _LOG.warning(
+            f"no validation split: {len(curated)} episodes x validation_fraction {fraction} "
+            f"rounds to 0 (at least {math.ceil(0.5 / fraction)} episodes give one); training "
+            "runs without a validation loss"
+        )
     report = {
         "simulated_episodes": config.data.simulated.episodes,
         "rosbags": list(config.data.rosbags),
@@ -350,9 +360,7 @@ class Trainer:
             "final_train_loss": run.history["train_loss"][-1]
             if run.history["train_loss"]
             else None,
-            "final_validation_loss": run.history["validation_loss"][-1]
-            if run.history["validation_loss"]
-            else None,
+            "final_validation_loss": _finite_or_none(run.history["validation_loss"][-1:]),
             "stopped_early": run.stopped_early,
             "seconds": seconds,
             "model_file": str(model_path),
@@ -487,7 +495,8 @@ class _Run:
             ):
                 self.history[key].append(value)
             bar.update(1)
-            bar.set_postfix(train=f"{train_loss:.4f}", val=f"{validation_loss:.4f}")
+            shown = "none" if math.isnan(validation_loss) else f"{validation_loss:.4f}"
+            bar.set_postfix(train=f"{train_loss:.4f}", val=shown)
             self.epoch += 1
         bar.close()
 
@@ -531,6 +540,11 @@ def _tensor(array: np.ndarray) -> Any:
     return torch.as_tensor(np.asarray(array), dtype=torch.float32)
 
 
+def _finite_or_none(values: list[float]) -> float | None:
+    """The last value, or None if there is none or it is nan (no validation episodes)."""
+    return values[-1] if values and not math.isnan(values[-1]) else None
+
+
 def plot_losses(history: dict[str, list], path: Path, title: str) -> Path:
     """Train and validation loss per epoch (log scale), DAgger rounds marked."""
     import matplotlib
@@ -540,7 +554,10 @@ def plot_losses(history: dict[str, list], path: Path, title: str) -> Path:
 
     figure, axis = plt.subplots(figsize=(7, 4))
     axis.plot(history["epoch"], history["train_loss"], label="train")
-    axis.plot(history["epoch"], history["validation_loss"], label="validation")
+    if any(not math.isnan(v) for v in history["validation_loss"]):
+        axis.plot(history["epoch"], history["validation_loss"], label="validation")
+    else:
+        title += " (no validation episodes)"
     phases = history["phase"]
     for i in range(1, len(phases)):
         if phases[i] != phases[i - 1]:

@@ -54,7 +54,7 @@ def test_bad_rollout_files_raise_typed_errors(tmp_path):
 
 def test_explain_reports_a_missing_model_as_an_error(tmp_path, capsys):
     assert main(["explain", str(tmp_path / "none.npz"), "--output", str(tmp_path)]) == 2
-    assert "does not exist" in capsys.readouterr().out
+    assert "does not exist" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("explained", PENDULUM, indirect=True)

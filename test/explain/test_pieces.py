@@ -8,16 +8,20 @@ import pytest
 import torch
 from explain_cases import case_ids
 from ncps.torch import LTC, CfC
-from ncps.wirings import NCP, Wiring
+from ncps.wirings import NCP, FullyConnected, Wiring
 
 from ltc_control.explain import (
     ExplainError,
+    held_out_split,
     input_saliency,
     record_policy,
     record_sequences,
     synapses,
     time_constants,
+    tree_fidelity,
+    tree_rules,
 )
+from ltc_control.explain.trees import distinct_feature_sets, verdict
 from ltc_control.robots import load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.runtime import LiquidPolicy, build_network, from_ncps
@@ -155,3 +159,35 @@ def test_rollouts_the_policy_cannot_read_are_refused(tmp_path):
         record_policy(policy, pendulum)
     with pytest.raises(ExplainError, match="no trajectories"):
         record_policy(policy, [])
+
+
+@pytest.mark.parametrize(
+    ("module", "same_as"),
+    [
+        (lambda: CfC(4, FullyConnected(2, 2)), "inputs"),  # every neuron a motor neuron
+        (lambda: CfC(4, 6, proj_size=2), "inputs+neurons"),  # unwired: no motor group
+    ],
+    ids=["all_to_all", "unwired"],
+)
+def test_a_feature_set_repeating_another_is_left_out_with_the_reason(module, same_as):
+    torch.manual_seed(4)
+    policy = from_ncps(module(), dtype="float64")
+    recording = record_sequences(policy, _random_sequences(4))
+    kept, omitted = distinct_feature_sets(recording)
+    assert "inputs+upstream" not in kept and set(omitted) == {"inputs+upstream"}
+    assert omitted["inputs+upstream"].startswith(f"same features as '{same_as}'")
+
+
+def test_rules_state_their_held_out_r2_and_say_when_they_do_not_describe_the_policy():
+    torch.manual_seed(5)
+    policy = from_ncps(CfC(4, NCP(5, 4, 2, 3, 2, 3, 2, seed=3)), dtype="float64")
+    recording = record_sequences(policy, _random_sequences(4, episodes=4))
+    split = held_out_split(recording)
+    rules = tree_rules(recording, split, "inputs", 2, {"in_0": "rad", "out_0": "N*m"})
+    (row,) = tree_fidelity(recording, split, (2,), ("inputs",))
+    for output, r2 in zip(policy.output_names, row.r2_test, strict=True):
+        assert (
+            f"# {output} (depth 2, features: inputs): held-out R² {r2:.2f}, {verdict(r2)}" in rules
+        )
+    assert " rad\n" in rules and "] N*m\n" in rules
+    assert "NOT describe" in verdict(-0.02) and "well" in verdict(0.95)

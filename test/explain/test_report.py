@@ -32,11 +32,22 @@ def test_files_exist_and_figures_are_finite_images(explained):
         assert np.isfinite(image).all(), name
         assert image[..., :3].std() > 0.01, f"{name} is blank"
     rules = (explained.output / "tree_rules.txt").read_text()
-    for output in explained.policy.output_names:
-        assert f"# {output} (depth 3, features: inputs+neurons)" in rules
-        assert f"# {output} (depth 3, features: inputs)" in rules
-        assert f"# {output} (depth 3, features: inputs+upstream)" in rules
+    trees = explained.summary["decision_tree"]
+    kept, omitted = trees["rules_features"], trees["omitted_feature_sets"]
+    assert sorted([*kept, *omitted]) == sorted(["inputs", "inputs+upstream", "inputs+neurons"])
+    for feature_set in kept:
+        for output, r2 in zip(
+            explained.policy.output_names, trees["rules_r2_test"][feature_set], strict=True
+        ):
+            assert f"# {output} (depth 3, features: {feature_set}): held-out R² {r2:.2f}, " in rules
+            if r2 < 0:
+                assert "do NOT describe the policy" in rules
+    for feature_set, why in omitted.items():  # an all-to-all wiring: 'upstream' is 'inputs'
+        assert f"features: {feature_set})" not in rules
+        assert f"'{feature_set}' left out: same features as" in rules and why in rules
     assert "neuron:" in rules and "value: [" in rules
+    unit = explained.policy.input_units[0]
+    assert f"{explained.policy.input_names[0]} <= " in rules and f" {unit}\n" in rules
 
 
 @pytest.mark.parametrize("explained", case_ids(), indirect=True)
@@ -57,10 +68,11 @@ def test_summary_reports_groups_time_constants_saliency_and_fidelity(explained):
         assert matrix.shape == (len(policy.output_names), len(policy.input_names))
         assert (matrix >= 0).all() and matrix.max() > 0
     fidelity = summary["decision_tree"]["fidelity"]
+    kept = summary["decision_tree"]["rules_features"]
+    assert "inputs" in kept and "inputs+neurons" in kept
+    assert ("inputs+upstream" in kept) == layered  # all-to-all: the same features as 'inputs'
     assert {(f["feature_set"], f["depth"]) for f in fidelity} == {
-        (s, d)
-        for s in ("inputs", "inputs+upstream", "inputs+neurons")
-        for d in (1, 2, 3, 4, 6, 8, 12)
+        (s, d) for s in kept for d in (1, 2, 3, 4, 6, 8, 12)
     }
     for row in fidelity:
         assert len(row["r2_test"]) == len(policy.output_names)
@@ -80,8 +92,9 @@ def test_fidelity_is_scored_on_steps_the_trees_never_saw(explained):
     outputs = recording.outputs.copy()
     outputs[split.test] = np.random.default_rng(0).permutation(outputs[split.test])
     scrambled = replace(recording, outputs=outputs)
-    original = tree_fidelity(recording, split, depths=(4,))
-    shuffled = tree_fidelity(scrambled, split, depths=(4,))
+    kept = explained.summary["decision_tree"]["rules_features"]
+    original = tree_fidelity(recording, split, (4,), kept)
+    shuffled = tree_fidelity(scrambled, split, (4,), kept)
     for before, after in zip(original, shuffled, strict=True):
         assert before.r2_train == after.r2_train
         assert before.r2_test != after.r2_test

@@ -12,7 +12,14 @@ import pytest
 from installs import ROOT, Install
 
 pytestmark = [pytest.mark.slow, pytest.mark.ros]
-EXECUTABLES = {"policy_node", "safety_filter_node", "sim_node", "target_node", "ltc-control"}
+EXECUTABLES = {
+    "policy_node",
+    "safety_filter_node",
+    "sim_node",
+    "target_node",
+    "composed_nodes",
+    "ltc-control",
+}
 
 
 def test_executables_and_data_are_installed(installed: Install) -> None:

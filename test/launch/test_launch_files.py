@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 import re
 import shlex
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from importlib import metadata
 from pathlib import Path
@@ -16,6 +18,8 @@ import yaml
 
 from ltc_control.cli.main import build_parser
 from ltc_control.errors import ConfigError
+from ltc_control.nodes.bringup import expand_composed
+from ltc_control.nodes.composed import NODE_CHOICES, parameter_value
 from ltc_control.nodes.launch_xml import read_launch_file
 from ltc_control.resources import share_dir
 from ltc_control.robots import available_robots, load_robot_description
@@ -42,6 +46,20 @@ EXTERNAL = {
     },
 }
 ALWAYS_EXTERNAL = {"/diagnostics", "/parameter_events", "/rosout", "/clock"}
+# The ltc_control nodes each launch file can start (`nodes:=`), and whether it composes them.
+SELECTABLE = {
+    "sim.launch.xml": ("sim", "target", "filter", "policy"),
+    "robot.launch.xml": ("filter", "policy"),
+    "gazebo.launch.xml": ("target", "filter", "policy"),
+}
+COMPOSABLE = {"sim.launch.xml", "robot.launch.xml"}
+
+
+def layouts(launch_file: Path) -> list[dict[str, str]]:
+    """Argument sets selecting each layout a launch file offers."""
+    if launch_file.name in COMPOSABLE:
+        return [{"composed": "true"}, {"composed": "false"}]
+    return [{}]
 
 
 def cmake_entry_points() -> dict[str, str]:
@@ -90,34 +108,108 @@ def test_entry_points_agree_between_setup_py_and_cmake() -> None:
 @pytest.mark.parametrize("robot", available_robots())
 @pytest.mark.parametrize("launch_file", LAUNCH_FILES, ids=lambda p: p.name)
 def test_launch_file_names_only_what_exists(launch_file: Path, robot: str) -> None:
-    launch = read_launch_file(launch_file, {"robot": robot})
-    assert all(launch.descriptions[name] for name in launch.arguments), "every arg is described"
     entry_points = cmake_entry_points()
     dependencies = package_dependencies()
-    for node in launch.nodes:
-        if node.package != "ltc_control":
-            assert node.package in dependencies, f"{node.package} is not in package.xml"
-            continue
-        assert node.executable in entry_points, node.executable
-        module = __import__(entry_points[node.executable], fromlist=["NODE_NAME"])
-        assert node.name == module.NODE_NAME, "launch name = the node's own name"
-        declared = declared_parameters(node.executable)
-        assert set(node.parameters) <= declared, set(node.parameters) - declared
-        for path in node.parameter_files:
-            assert path.is_file(), path
-            sections = yaml.safe_load(path.read_text())
-            for section in (node.name, "/**"):
-                keys = flatten(sections.get(section, {}).get("ros__parameters", {}))
-                assert keys <= declared, f"{path}:{section} has undeclared {keys - declared}"
-    for include in launch.includes:
-        package = include.removeprefix("<share of ").split(">")[0]
-        assert package in dependencies, f"included package {package} not in package.xml"
+    for layout in layouts(launch_file):
+        launch = read_launch_file(launch_file, {"robot": robot, **layout})
+        assert all(launch.descriptions[name] for name in launch.arguments), "every arg described"
+        for entry in launch.nodes:
+            if entry.package == "ltc_control":
+                assert entry.executable in entry_points, entry.executable
+            else:
+                assert entry.package in dependencies, f"{entry.package} is not in package.xml"
+        for node in expand_composed(launch.nodes):
+            if node.package == "ltc_control":
+                check_ltc_control_node(node)
+        for include in launch.includes:
+            package = include.removeprefix("<share of ").split(">")[0]
+            assert package in dependencies, f"included package {package} not in package.xml"
+
+
+def check_ltc_control_node(node) -> None:
+    """Name, parameters and parameter files of one of our nodes match its declarations."""
+    module = __import__(cmake_entry_points()[node.executable], fromlist=["NODE_NAME"])
+    assert node.name == module.NODE_NAME, "launch name = the node's own name"
+    declared = declared_parameters(node.executable)
+    assert set(node.parameters) <= declared, set(node.parameters) - declared
+    for path in node.parameter_files:
+        assert path.is_file(), path
+        sections = yaml.safe_load(path.read_text())
+        for section in (node.name, "/**"):
+            keys = flatten(sections.get(section, {}).get("ros__parameters", {}))
+            assert keys <= declared, f"{path}:{section} has undeclared {keys - declared}"
+
+
+@pytest.mark.parametrize("robot", available_robots())
+@pytest.mark.parametrize(
+    "launch_file", [f for f in LAUNCH_FILES if f.name in COMPOSABLE], ids=lambda p: p.name
+)
+def test_composed_layout_starts_the_same_nodes_with_the_same_settings(
+    launch_file: Path, robot: str
+) -> None:
+    """composed:=true (one composed_nodes process, the default) and composed:=false (one
+    process per node) give every node the same parameter files, parameters and remaps."""
+    layouts = {}
+    for composed in ("true", "false"):
+        launch = read_launch_file(launch_file, {"robot": robot, "composed": composed})
+        executables = {entry.executable for entry in launch.nodes}
+        assert (executables == {"composed_nodes"}) == (composed == "true")
+        layouts[composed] = {
+            node.name: (
+                node.executable,
+                node.parameter_files,
+                {k: parameter_value(v) for k, v in node.parameters.items()},
+                node.remaps,
+            )
+            for node in expand_composed(launch.nodes)
+        }
+    assert layouts["true"] == layouts["false"]
+    assert len(layouts["true"]) == len(SELECTABLE[launch_file.name])
+
+
+@pytest.mark.parametrize("launch_file", LAUNCH_FILES, ids=lambda p: p.name)
+def test_nodes_argument_starts_only_the_named_part_of_the_graph(launch_file: Path) -> None:
+    node_names = {choice: NODE_CHOICES[choice][1] for choice in NODE_CHOICES}
+    choices = SELECTABLE[launch_file.name]
+    default = read_launch_file(launch_file)
+    everything = {n.name for n in expand_composed(default.nodes) if n.package == "ltc_control"}
+    assert everything == {node_names[c] for c in choices}, "defaults start the whole graph"
+    selections = [[c] for c in choices] + [[a, b] for a in choices for b in choices if a < b]
+    for layout in layouts(launch_file):
+        for selection in selections:
+            arguments = {"nodes": ",".join(selection), **layout}
+            launch = read_launch_file(launch_file, arguments)
+            started = expand_composed(launch.nodes)
+            assert {n.name for n in started} == {node_names[c] for c in selection}, arguments
+            assert not launch.includes, "nothing of the simulator's side starts"
+
+
+def test_gazebo_side_starts_alone_with_nodes_sim() -> None:
+    launch = read_launch_file(ROOT / "launch" / "gazebo.launch.xml", {"nodes": "sim"})
+    assert {n.package for n in launch.nodes} == {
+        "ros_gz_bridge",
+        "robot_state_publisher",
+        "ros_gz_sim",
+        "controller_manager",
+    }
+    assert len(launch.includes) == 1
+
+
+@pytest.mark.parametrize("nodes", ["polcy", "", "sim;filter"])
+def test_a_misspelt_node_selection_is_refused_when_composed(nodes: str) -> None:
+    launch = read_launch_file(ROOT / "launch" / "sim.launch.xml", {"nodes": nodes})
+    with pytest.raises(ConfigError, match="choose among sim, target, filter, policy"):
+        expand_composed(launch.nodes)
 
 
 @pytest.mark.parametrize("robot", available_robots())
 def test_parameter_files_only_configure_launched_nodes(robot: str) -> None:
     sections = yaml.safe_load((ROOT / "config" / robot / "ros.yaml").read_text())
-    launched = {n.name for f in LAUNCH_FILES for n in read_launch_file(f, {"robot": robot}).nodes}
+    launched = {
+        n.name
+        for f in LAUNCH_FILES
+        for n in expand_composed(read_launch_file(f, {"robot": robot}).nodes)
+    }
     assert set(sections) - {"/**"} <= launched
 
 
@@ -173,3 +265,45 @@ def test_topics_meet_once_remapped(
     assert "/effort_controller/commands" in published
     for node in bringup.nodes:
         node.destroy_node()
+
+
+@pytest.mark.ros
+@pytest.mark.parametrize("composed", ["true", "false"])
+def test_in_process_bringup_builds_only_the_selected_nodes(
+    ros_context, untrained_panda_policy: Path, composed: str
+) -> None:
+    from ltc_control.nodes.bringup import build_nodes
+
+    arguments = {"nodes": "sim,filter", "composed": composed}
+    bringup = build_nodes(ROOT / "launch" / "sim.launch.xml", arguments, ros_context)
+    assert sorted(node.get_name() for node in bringup.nodes) == ["safety_filter", "sim"]
+    for node in bringup.nodes:
+        node.destroy_node()
+
+
+@pytest.mark.parametrize(
+    ("launch_file", "arguments", "message"),
+    [
+        ("sim.launch.xml", "nodes:=polcy", "choose among sim, target, filter, policy"),
+        ("sim.launch.xml", "nodes:=polcy composed:=false", "choose among sim, target, filter"),
+        (
+            "robot.launch.xml",
+            "nodes:=sim",
+            "nodes: 'sim' names ['sim']; choose among filter, policy",
+        ),
+        ("robot.launch.xml", "nodes:=sim composed:=false", "nothing to start"),
+    ],
+)
+def test_bringup_refuses_a_selection_that_starts_nothing_in_one_line(
+    launch_file: str, arguments: str, message: str
+) -> None:
+    executable = Path(sys.prefix) / "bin" / "ltc-control"
+    result = subprocess.run(
+        [str(executable), "bringup", launch_file, *arguments.split()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("ltc-control bringup: ") and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

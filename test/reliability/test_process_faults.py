@@ -181,8 +181,9 @@ def test_policy_executable_exits_with_the_error_named(tmp_path: Path) -> None:
         text=True,
         timeout=60,
     )
-    assert done.returncode != 0
-    assert f"ModelFileError: model file {missing} does not exist" in done.stderr
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    (line,) = [line for line in done.stderr.splitlines() if line.startswith("[FATAL]")]
+    assert line.endswith(f"[policy_node]: model file {missing} does not exist"), line
 
 
 # --- the policy process killed mid-run, then restarted ---------------------------------------

@@ -133,14 +133,15 @@ def test_in_one_process_the_robot_gets_its_command_before_the_policy_steps_or_st
 def test_watchdog_brakes_when_the_policy_process_dies(
     ros_context, untrained_panda_policy: Path, spin_until, tmp_path: Path
 ) -> None:
-    """The policy runs in its own process (as under ros2 launch) and is killed mid-run."""
+    """The policy runs in its own process (as under ros2 launch composed:=false) and is killed
+    mid-run."""
     from ltc_control.nodes.bringup import build_nodes, ros_arguments
     from ltc_control.nodes.launch_xml import read_launch_file
     from ltc_control.nodes.recorder import RecorderNode
     from ltc_control.nodes.spin import make_executor
 
     arguments = {"robot": "panda", "model_file": str(untrained_panda_policy)}
-    launch = read_launch_file(SIM_LAUNCH, arguments)
+    launch = read_launch_file(SIM_LAUNCH, {**arguments, "composed": "false"})
     policy_entry = next(n for n in launch.nodes if n.executable == "policy_node")
     policy_process = subprocess.Popen(
         [str(Path(sys.prefix) / "bin" / "policy_node"), *ros_arguments(policy_entry, tmp_path)],

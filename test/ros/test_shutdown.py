@@ -99,9 +99,12 @@ def test_bringup_busy_polling_runs_the_loop_and_exits_cleanly_on_sigint(
         executor.add_node(node)
         assert spin_until(executor, lambda: len(statuses) > 20, 60.0), "no loop running"
         process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=20)
+        stdout, stderr = process.communicate(timeout=20)
         assert process.returncode == 0 and "Traceback" not in stderr, stderr[-2000:]
         assert "Found remap rule" not in stderr  # launch arguments are not rcl remaps
+        # It says what it started and how to stop it (it runs until stopped).
+        assert "[bringup] sim.launch.xml: running /sim, " in stdout, stdout
+        assert "/safety_filter" in stdout and "Ctrl-C stops them" in stdout, stdout
         node.destroy_node()
     finally:
         process.kill()

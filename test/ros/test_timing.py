@@ -46,10 +46,44 @@ def test_command_latency_pairs_each_command_with_the_oldest_unanswered_state() -
 
 def test_command_latency_drops_a_state_left_unanswered_for_the_whole_window() -> None:
     latency = CommandLatency()
-    for k in range(CommandLatency.ANSWER_WINDOW + 2):
+    latency.state_published(0.0)
+    latency.command_arrived(0.001)  # the loop is closed
+    for k in range(1, CommandLatency.ANSWER_WINDOW + 3):
         latency.state_published(float(k))
     assert latency.dropped == 2 and latency.unanswered == CommandLatency.ANSWER_WINDOW
     latency.command_arrived(100.0)  # pairs with the oldest state still in the window
-    np.testing.assert_allclose(latency.samples_s.values(), [98.0])
-    latency.reset()
-    assert latency.late == latency.dropped == latency.unanswered == len(latency.samples_s) == 0
+    np.testing.assert_allclose(latency.samples_s.values(), [0.001, 97.0])
+    latency.reset()  # the figures restart; the states in flight still await their answers
+    assert latency.late == latency.dropped == len(latency.samples_s) == 0
+    assert latency.unanswered == CommandLatency.ANSWER_WINDOW - 1
+
+
+def test_states_published_before_the_first_command_are_unheard_not_late() -> None:
+    """The sim publishes before the filter subscribed: those states reach no one. Pairing the
+    first answer with them would make every later answer late by one period (issue 13)."""
+    latency = CommandLatency()
+    latency.state_published(0.0)  # nobody listening yet
+    latency.state_published(0.05)  # after a step_timeout, still nobody
+    assert latency.command_arrived(0.0504)  # the filter answers the newest: the loop is closed
+    for k in range(1, 4):
+        latency.state_published(0.05 + k * 0.001)
+        assert latency.command_arrived(0.05 + k * 0.001 + 0.0004)
+    assert (latency.late, latency.unheard, latency.unanswered) == (0, 1, 0)
+    np.testing.assert_allclose(latency.samples_s.values(), [0.0004] * 4, atol=1e-12)
+
+
+def test_a_late_answer_is_not_the_answer_to_the_newest_state_and_resync_forgets() -> None:
+    latency = CommandLatency()
+    latency.state_published(1.0)
+    assert latency.command_arrived(1.0003)
+    latency.state_published(2.0)
+    latency.state_published(2.05)  # the sim gave up waiting for the answer to 2.0
+    assert not latency.command_arrived(2.06)  # the late answer to 2.0: the sim holds it
+    assert latency.command_arrived(2.0504 + 0.01)  # the answer to 2.05: the sim steps
+    assert latency.late == 1
+    latency.state_published(3.0)
+    latency.state_published(3.05)  # a state lost mid-run
+    latency.command_arrived(3.0504)  # paired with 3.0, though it answers 3.05
+    assert latency.answered_since_publish  # the sim sees this when it waits in vain and resyncs
+    latency.resync()
+    assert latency.unanswered == 0 and latency.unheard == 1

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from ncps_reference import (
+    default_dtype,
     make_ncps_module,
     make_ncps_wiring,
     ncps_reference,
+    ncps_torch,
     runtime_outputs,
     torch,
 )
@@ -97,3 +99,39 @@ def test_approximate_gelu_is_refused():
     module.rnn_cell.backbone[1].approximate = "tanh"
     with pytest.raises(ConversionError, match="exact"):
         from_ncps(module)
+
+
+def test_dtype_comes_from_the_weights_not_the_float32_masks():
+    """ncps allocates sparsity masks in float32 even when the weights are float64."""
+    torch.manual_seed(0)
+    with default_dtype(torch.float64):
+        module = ncps_torch.CfC(5, make_ncps_wiring("ncp"), batch_first=True).eval()
+    masks = [v for k, v in module.state_dict().items() if k.endswith("sparsity_mask")]
+    assert masks and all(m.dtype == torch.float32 for m in masks)  # the trap this test guards
+    policy = from_ncps(module)
+    assert policy.dtype == np.float64
+    xs = np.random.default_rng(4).normal(size=(1, 30, 5))
+    np.testing.assert_allclose(
+        runtime_outputs(policy, xs, 1.0), ncps_reference(module, xs, None), atol=1e-12, rtol=0
+    )
+
+
+def test_explicit_constraints_with_negative_raw_values_are_refused_not_clipped():
+    """ncps' forward uses the raw values in explicit mode; only apply_weight_constraints()
+    clips them. Converting unclipped values by clipping would compute another network."""
+    module = make_ncps_module("ltc", make_ncps_wiring("ncp"), implicit_param_constraints=False)
+    with torch.no_grad():
+        module.rnn_cell.cm.sub_(10.0)
+    with pytest.raises(ConversionError, match=r"negative cm.*apply_weight_constraints\(\)"):
+        from_ncps(module)
+
+
+@pytest.mark.parametrize("side", ["input_mapping", "output_mapping"])
+def test_ltc_mapping_none_is_ncps_no_mapping(side):
+    module = make_ncps_module("ltc", make_ncps_wiring("auto_ncp"), **{side: None})
+    policy = from_ncps(module)
+    assert policy.network.cell.config()[side] == "none"
+    xs = np.random.default_rng(5).normal(size=(1, 30, 5))
+    np.testing.assert_allclose(
+        runtime_outputs(policy, xs, 1.0), ncps_reference(module, xs, None), atol=1e-9, rtol=0
+    )

@@ -107,17 +107,17 @@ def test_ltc_unwired_units_is_fully_connected_and_matches_ncps():
     _assert_parity(make_ncps_module("ltc", 6, mixed_memory=True), "float64", 1, "irregular")
 
 
-def test_explicit_constraints_clip_like_ncps_apply_weight_constraints():
-    """Explicit mode: ncps clips w, sensory_w, cm, gleak at >= 0 after each optimizer step; the
-    runtime applies that clip at load, so a module with negative raw values, once ncps has
-    applied its constraint, computes exactly what the runtime computes."""
+def test_explicit_constraints_match_ncps_once_it_has_clipped():
+    """Explicit mode: ncps clips w, sensory_w, cm, gleak at >= 0 after each optimizer step
+    (`apply_weight_constraints`); a module converted after that clip, with values clipped to
+    exactly 0, computes exactly what the runtime computes (before it, see test_convert)."""
     module = make_ncps_module("ltc", make_ncps_wiring("ncp"), implicit_param_constraints=False)
     with torch.no_grad():
         for name in ("w", "sensory_w", "cm", "gleak"):
             getattr(module.rnn_cell, name).sub_(0.5)
-    policy = from_ncps(module)  # converted before ncps clips: the runtime must clip itself
     module.rnn_cell.apply_weight_constraints()
     assert (module.rnn_cell.w == 0).any()
+    policy = from_ncps(module)
     xs, dts = _sequence(2, "irregular", 3)
     expected = ncps_reference(module, xs, dts)
     np.testing.assert_allclose(runtime_outputs(policy, xs, dts), expected, atol=1e-6, rtol=0)

@@ -181,6 +181,49 @@ def test_bad_dt_raises_runtime_input_error(policy, dt, message):
     assert not policy.state.any()
 
 
+@pytest.mark.parametrize("dt", [True, np.bool_(True), [True], "0.01", np.array(["0.01"])])
+def test_dt_that_is_not_a_number_of_seconds_is_refused(policy, dt):
+    """True would be 1 s and "0.01" a time only by accident: neither is a number of seconds."""
+    policy.reset()
+    with pytest.raises(RuntimeInputError, match="dt is not numeric"):
+        policy.step(np.ones(5), dt)
+    assert not policy.state.any()
+
+
+@pytest.mark.parametrize("kind", ["ltc", "cfc", "cfc_pure"])
+def test_per_sample_dt_of_shape_1_at_batch_1_is_the_scalar_dt(kind):
+    """The docstring allows dt of shape (batch,); at batch 1 that is (1,), with x of shape (n,)."""
+    options = {"mode": "pure"} if kind == "cfc_pure" else {}
+    module = make_ncps_module(kind[:3], make_ncps_wiring("auto_ncp"), **options)
+    policy = from_ncps(module)
+    x = np.linspace(-1.0, 1.0, 5)
+    scalar = policy.step(x, 0.01)
+    policy.reset()
+    np.testing.assert_array_equal(policy.step(x, [0.01]), scalar)
+    policy.reset()
+    np.testing.assert_array_equal(policy.step(x, np.array([0.01])), scalar)
+
+
+@pytest.mark.parametrize(
+    ("bad_step", "message"),
+    [
+        (lambda xs, dts: xs.__setitem__((3, 2), math.nan), r"step 3 of the sequence: .*NaN"),
+        (lambda xs, dts: dts.__setitem__(4, -0.01), r"step 4 of the sequence: .*got -0.01"),
+    ],
+    ids=["nan_input", "negative_dt"],
+)
+def test_run_sequence_with_a_bad_step_leaves_the_state_untouched(policy, bad_step, message):
+    rng = np.random.default_rng(3)
+    xs, dts = rng.normal(size=(5, 5)), np.full(5, 0.05)
+    bad_step(xs, dts)
+    policy.reset()
+    policy.step(np.ones(5), 0.1)
+    before = policy.state
+    with pytest.raises(RuntimeInputError, match=message):
+        policy.run_sequence(xs, dts)
+    np.testing.assert_array_equal(policy.state, before)
+
+
 def test_bad_per_sample_dt_is_rejected(policy):
     policy.reset(batch_size=3)
     with pytest.raises(RuntimeInputError, match="every dt must be a finite time > 0"):

@@ -40,3 +40,12 @@ def test_mass_mismatch_is_absorbed_by_the_shipped_margins(robot, robot_name) -> 
     config = load_safety_config(robot_name)
     report = evaluate(robot, config, EvaluationConfig(episodes=EPISODES, seed=7, mass_spread=0.1))
     assert report.total_violations == 0, report.summary()
+
+
+@pytest.mark.parametrize("episodes", [0, -3])
+def test_an_evaluation_that_would_run_nothing_is_refused(robot, robot_name, episodes) -> None:
+    """Zero violations over zero steps must not read as a pass."""
+    from ltc_control.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=f"nothing to evaluate: {episodes} episodes"):
+        evaluate(robot, load_safety_config(robot_name), EvaluationConfig(episodes=episodes))

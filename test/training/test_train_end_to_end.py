@@ -93,3 +93,30 @@ def test_trains_from_a_rosbag_with_curation_report(tmp_path, tiny_config):
     assert report["data"]["curation"]["input_samples"] > 3 * 100  # ~150 samples per episode
     assert set(report["data"]["curation"]["dropped"]) >= {"nonfinite", "duplicate"}
     assert data.report["episodes_train"] >= 1
+
+
+def test_too_few_episodes_for_a_validation_split_is_said_once(tmp_path, tiny_config, caplog):
+    """2 episodes x 0.2 rounds to no validation episode: one warning says so, and no report,
+    plot title or summary line pretends there is a validation loss (no silent val=nan)."""
+    from ltc_control.training import train_config_from_dict
+    from ltc_control.training.trainer import run_training
+
+    config = tiny_config(tmp_path)
+    config["data"] = {"simulated": {"episodes": 2, "duration_s": 1.0}, "validation_fraction": 0.2}
+    config["training"] |= {"epochs": 2}
+    config["dagger"] = {"rounds": 0}
+    config["models"] = [
+        {"name": "tiny_mlp", "kind": "mlp", "units": 4, "output": str(tmp_path / "m.npz")}
+    ]
+    with caplog.at_level("WARNING", logger="ltc_control.training"):
+        data, (result,) = run_training(train_config_from_dict(config))
+    warnings = [r.getMessage() for r in caplog.records if "validation" in r.getMessage()]
+    assert len(warnings) == 1 and "no validation split: 2 episodes" in warnings[0], warnings
+    assert "at least 3 episodes" in warnings[0]
+    assert data.report["episodes_validation"] == 0
+    report = json.loads(result.report_path.read_text(), parse_constant=_refuse_nan)
+    assert report["final_validation_loss"] is None
+
+
+def _refuse_nan(constant: str) -> None:
+    raise ValueError(f"{constant} in a training report")
