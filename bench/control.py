@@ -9,7 +9,7 @@ same seeded randomized episodes (targets incl. unreachable ones, initial
 states, ±10 % link masses, sensor noise). Policies were trained at 100 Hz; liquid and LSTM
 policies are also run at 50 Hz, 200 Hz and 100 Hz with ±30 % timing jitter.
 
-Metrics (training.evaluation): tracking RMSE (m) on reachable targets, its ratio to the expert's
+Metrics (evaluation.closed_loop): tracking RMSE (m) on reachable targets, its ratio to the expert's
 on the same episodes (filtered policy vs filtered expert; also both unfiltered at 100 Hz), success rate, effort (N·m RMS over gravity), filter interventions,
 limit violations (true state). rate_shift_degradation = mean over the three shifted conditions
 of rmse(condition) / rmse(100 Hz) - 1 (0 = unaffected).
@@ -40,9 +40,9 @@ SHIFTED_POLICIES = ("cfc19", "ltc19", "lstm19")
 
 def _job(args: tuple[str, str, str, int, float, bool, bool]) -> tuple[str, str, str, dict, float]:
     robot_name, policy_name, condition_name, episodes, duration, use_filter, at_sensor_rate = args
+    from ltc_control.evaluation import NOMINAL, RATE_SHIFT, EvaluationConfig, Evaluator, summarize
     from ltc_control.resources import shipped_policy
     from ltc_control.robots import load_robot_description
-    from ltc_control.training import NOMINAL, RATE_SHIFT, EvaluationConfig, Evaluator, summarize
     from ltc_control.training.baselines import load_trained_policy
 
     condition = {c.name: c for c in (NOMINAL, *RATE_SHIFT)}[condition_name]
@@ -69,8 +69,8 @@ def _jobs(
     robots, episodes: int, duration: float, unfiltered: bool, at_sensor_rate: bool
 ) -> list[tuple]:
     """Arguments of `_job`: (robot, policy, condition, filtered) runs, the shared settings after."""
+    from ltc_control.evaluation import RATE_SHIFT
     from ltc_control.resources import shipped_policy
-    from ltc_control.training import RATE_SHIFT
 
     runs = []
     for robot in robots:

@@ -150,9 +150,9 @@ import sys
 import torch
 from ncps.torch import CfC
 from ncps.wirings import AutoNCP
-from ltc_control.control.signals import policy_input_names, policy_output_names
+from ltc_control.runtime.signals import policy_input_names, policy_output_names
 from ltc_control.robots import load_robot_description
-from ltc_control.runtime import from_ncps
+from ltc_control.training.convert import from_ncps
 torch.manual_seed(0)
 joints = load_robot_description("panda").joint_names
 inputs = policy_input_names(joints)

@@ -155,7 +155,7 @@ def generated_over_dds(model: Path, cases: int) -> dict[str, object]:
     from reliability_cases import PANDA, joint_message
     from ros_harness import FILTERED, Loop, joint_state
 
-    from ltc_control.control.signals import SignalError, match_joints
+    from ltc_control.runtime.signals import SignalError, match_joints
 
     context = Context()
     rclpy.init(context=context)

@@ -19,7 +19,8 @@ import torch
 from ncps.torch import LTC, CfC
 from ncps.wirings import AutoNCP
 
-from ltc_control.runtime import Normalization, from_ncps
+from ltc_control.runtime import Normalization
+from ltc_control.training.convert import from_ncps
 
 STEPS = 3000
 WARMUP = 200

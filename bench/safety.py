@@ -23,14 +23,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ltc_control.robots import load_robot_description
-from ltc_control.safety import SafetyFilter, load_safety_config
-from ltc_control.safety.assembly import NumpyAssembly
-from ltc_control.safety.evaluation import (
+from ltc_control.evaluation.safety_episodes import (
     AggressiveController,
     EvaluationConfig,
     sample_safe_start,
 )
+from ltc_control.robots import load_robot_description
+from ltc_control.safety import SafetyFilter, load_safety_config
+from ltc_control.safety.assembly import NumpyAssembly
 from ltc_control.safety.layer import BarrierNetLayer
 from ltc_control.safety.qp import INFINITY, DaqpSolver
 from ltc_control.safety.spec import CvxpySpecification

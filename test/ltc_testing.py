@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ltc_control.control.signals import policy_input_names, policy_output_names
 from ltc_control.robots import load_robot_description
+from ltc_control.runtime.signals import policy_input_names, policy_output_names
 
 
 def write_untrained_policy(
@@ -27,8 +27,8 @@ def write_untrained_policy(
     from ncps.torch import CfC
     from ncps.wirings import AutoNCP
 
-    from ltc_control.runtime import from_ncps
     from ltc_control.runtime.policy import Normalization
+    from ltc_control.training.convert import from_ncps
 
     torch.manual_seed(seed)
     robot = load_robot_description(robot_name)

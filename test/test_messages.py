@@ -17,6 +17,11 @@ def test_messages_are_rosidl_generated() -> None:
     assert PolicyState._TYPE_SUPPORT is not None
     assert "neuron_activity" in PolicyState.get_fields_and_field_types()
     assert SafetyStatus.MODE_WATCHDOG == 2
+    # evaluation.run_metrics (ROS-free) counts braking and waiting statuses by these numbers
+    from ltc_control.evaluation.run_metrics import BRAKING_MODES, WAITING_MODE
+
+    assert BRAKING_MODES == (SafetyStatus.MODE_FALLBACK, SafetyStatus.MODE_WATCHDOG)
+    assert WAITING_MODE == SafetyStatus.MODE_WAITING
 
 
 def test_safety_status_round_trip_over_dds(ros_context) -> None:

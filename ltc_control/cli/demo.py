@@ -33,8 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ltc_control.control.metrics import end_effector_errors, summarize
-    from ltc_control.control.report import plot_run
+    from ltc_control.evaluation.plots import plot_run
+    from ltc_control.evaluation.run_metrics import expert_tracking_rmse, summarize
     from ltc_control.nodes.demo import run_demo
     from ltc_control.robots.dynamics import PinocchioDynamics
 
@@ -42,10 +42,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"[demo] policy: {model}")
     demo = run_demo(args.robot, model, args.duration, args.timeout)
     robot, force_limit = demo.robot, demo.safety_filter.config.force_max
-    errors = end_effector_errors(demo.recording, robot, PinocchioDynamics(robot))
-    summary = summarize(demo.recording, robot, errors, force_limit)
+    trajectory = demo.recording.trajectory(robot, PinocchioDynamics(robot))
+    summary = summarize(demo.recording, trajectory, robot, force_limit)
     args.output.mkdir(parents=True, exist_ok=True)
-    figure = plot_run(demo.recording, summary, robot, errors, args.output / "demo.png")
+    figure = plot_run(demo.recording, trajectory, summary, robot, args.output / "demo.png")
     report = {
         **dataclasses.asdict(summary),
         "violations": summary.violations,
@@ -54,38 +54,13 @@ def run(args: argparse.Namespace) -> int:
         "model": str(model),
         "model_id": demo.model_id,
         "robot": robot.name,
-        "expert_tracking_rmse_m": expert_reference(
-            robot, demo.targets, demo.safety_filter, demo.sim_time_s
+        "expert_tracking_rmse_m": expert_tracking_rmse(
+            robot, demo.targets.at, demo.safety_filter, demo.sim_time_s, POLICY_PERIOD
         ),
     }
     (args.output / "demo.json").write_text(json.dumps(report, indent=2))
     _print_summary(report, figure)
     return 0 if demo.sim_time_s >= args.duration else 1
-
-
-def expert_reference(
-    robot: object, targets: object, safety_filter: object, duration: float
-) -> float:
-    """Tracking RMSE (m) of the model-based expert on the same targets and loop rates: the
-    yardstick for the policy's figure (same sim, 100 Hz nominal, 1 kHz filtered torque)."""
-    import numpy as np
-
-    from ltc_control.robots.dynamics import PinocchioDynamics
-    from ltc_control.sim import ArmSimulator
-    from ltc_control.sim.expert import OperationalSpaceExpert
-
-    sim, expert = ArmSimulator(robot), OperationalSpaceExpert(PinocchioDynamics(robot))
-    period = safety_filter.config.control_period  # the torque loop's, as the filter node runs
-    errors, nominal = [], None
-    for step in range(round(duration / period)):
-        state = sim.measure()
-        target = targets.at(state.time)
-        if step % round(POLICY_PERIOD / period) == 0:
-            nominal = expert.torque(state.q, state.v, target)
-        sim.apply(safety_filter.filter(state.q, state.v, nominal).command)
-        sim.advance(period)
-        errors.append(np.linalg.norm(state.ee_position - target))
-    return float(np.sqrt(np.mean(np.square(errors))))
 
 
 def _print_summary(r: dict, figure: Path) -> None:
@@ -98,7 +73,8 @@ def _print_summary(r: dict, figure: Path) -> None:
         ),
         (
             "filter interventions",
-            f"{r['interventions']} of {r['filter_steps']} cycles sampled by SafetyStatus, {r['fallbacks']} braking",
+            f"{r['interventions']} of {r['filter_steps']} cycles sampled by SafetyStatus, "
+            f"{r['fallbacks']} braking, {r['waiting']} waiting for the first nominal command",
         ),
         ("max torque / limit", f"{r['max_torque_ratio']:.2f}"),
         (

@@ -47,8 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ltc_control.evaluation import Condition, EvaluationConfig, Evaluator, summarize
     from ltc_control.robots import available_robots, load_robot_description
-    from ltc_control.training import Condition, EvaluationConfig, Evaluator, summarize
     from ltc_control.training.baselines import load_trained_policy
 
     policy = load_trained_policy(args.model)

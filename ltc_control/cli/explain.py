@@ -49,8 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ltc_control.evaluation import simulate_trajectories
     from ltc_control.explain import ExplainOptions, explain_policy, load_trajectories
-    from ltc_control.explain.recording import simulate_trajectories
     from ltc_control.runtime import load_policy
 
     policy = load_policy(args.model)

@@ -45,9 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
+    from ltc_control.evaluation.safety_episodes import EvaluationConfig, evaluate
     from ltc_control.robots import load_robot_description
     from ltc_control.safety.config import SafetyConfig, load_safety_config
-    from ltc_control.safety.evaluation import EvaluationConfig, evaluate
 
     robot = load_robot_description(args.robot)
     config = load_safety_config(args.robot).to_dict()

@@ -33,9 +33,9 @@ def run(args: argparse.Namespace) -> int:
     config.check_outputs(args.force)
     from tqdm import tqdm
 
-    from ltc_control.training.trainer import _quiet, run_training
+    from ltc_control.training.trainer import quiet, run_training
 
-    data, results = run_training(config, progress=_quiet if args.quiet else tqdm, force=args.force)
+    data, results = run_training(config, progress=quiet if args.quiet else tqdm, force=args.force)
     print(
         f"data: {data.report['episodes_train']} train / {data.report['episodes_validation']} "
         f"validation episodes, {data.report['samples_train']} samples"

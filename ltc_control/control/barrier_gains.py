@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from ltc_control.control.signals import SignalError
 from ltc_control.runtime.activations import sigmoid as numpy_sigmoid
+from ltc_control.runtime.signals import SignalError
 
 GAIN_PREFIX = "cbf_gain"
 GAIN_RANGE = 2.0
@@ -69,15 +69,14 @@ class GainsHold:
     configured gains (counted in `stale`: missing, late or older gains are never reused for a
     newer command). Given explicitly, configured gains still pass the filter's gain_1 floor.
     Names are matched to the filter's `gain_names`; a name a message lacks is NaN (the filter
-    replaces and counts it); a message whose names and gains differ in length is refused
-    (counted in `rejected`).
+    replaces and counts it); a message whose names and gains differ in length is refused (the
+    caller counts it).
     """
 
     def __init__(self, gain_names: Sequence[str], configured: np.ndarray) -> None:
         self.gain_names = tuple(gain_names)
         self._position = {name: i for i, name in enumerate(self.gain_names)}
         self.configured = np.array(configured, dtype=float)
-        self.rejected = 0
         self.stale = 0
         self.start()
 
@@ -89,9 +88,8 @@ class GainsHold:
         self._nominal_stamp: float | None = None
 
     def on_gains(self, stamp: float, names: Sequence[str], gains: Sequence[float]) -> bool:
-        """Hold a gains message (False, and counted, if its names and gains differ in length)."""
+        """Hold a gains message (False if its names and gains differ in length)."""
         if len(names) != len(gains):
-            self.rejected += 1
             return False
         vector = np.full(len(self.gain_names), np.nan)
         for name, value in zip(names, gains, strict=True):
@@ -100,8 +98,8 @@ class GainsHold:
         self._gains, self._gains_stamp, self.active = vector, stamp, True
         return True
 
-    def on_nominal(self, stamp: float) -> None:
-        """The stamp of the nominal command now held."""
+    def on_nominal(self, stamp: float | None) -> None:
+        """The stamp of the nominal command now held (None: unstamped, never matches)."""
         self._nominal_stamp = stamp
 
     def for_step(self) -> np.ndarray | None:

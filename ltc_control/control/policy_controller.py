@@ -12,7 +12,7 @@ Promises:
 - With `min_period`, the network steps at most that often (its trained rate) on a faster stream
   of joint states; the messages in between are skipped and counted in `skipped`.
 - If the model outputs torque over gravity compensation (`effort_over_gravity/<joint>`, see
-  control.signals), g(q) from the robot's dynamics is added back here.
+  runtime.signals), g(q) from the robot's dynamics is added back here.
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ltc_control.control.signals import (
+from ltc_control.control.stamps import StampClock, StampVerdict
+from ltc_control.runtime.errors import RuntimeInputError
+from ltc_control.runtime.signals import (
     EFFORT_OVER_GRAVITY,
     JointMatcher,
     ObservationLayout,
     SignalError,
     command_order,
 )
-from ltc_control.control.stamps import StampClock, StampVerdict
-from ltc_control.runtime.errors import RuntimeInputError
 
 
 @dataclass(frozen=True)

@@ -32,12 +32,14 @@ class CommandWatchdog:
         self._last_command = self._last_state = -math.inf
         self._firing = False
 
-    def check(self, now: float) -> str:
-        """'' when both inputs are fresh, else why not (and count the transition to firing)."""
+    def check(self, now: float, command_expected: bool = True) -> str:
+        """'' when both inputs are fresh, else why not (and count the transition to firing).
+        Without `command_expected` (waiting for the first nominal command) only the joint
+        state's age counts."""
         reason = ""
         if not 0.0 <= now - self._last_state <= self.timeout:
             reason = "no fresh joint state"
-        elif not 0.0 <= now - self._last_command <= self.timeout:
+        elif command_expected and not 0.0 <= now - self._last_command <= self.timeout:
             reason = "no fresh nominal command"
         if reason and not self._firing:
             self.fired += 1

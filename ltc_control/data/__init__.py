@@ -1,4 +1,5 @@
-"""Training data: rosbag2 recordings <-> Trajectory, a demo recording, and curation."""
+"""Episode data: the Trajectory time series (data.trajectory), rosbag2 recordings <-> Trajectory,
+curation, and a demo recording (data.demo: expert rollouts from the simulator as a bag)."""
 
 from ltc_control.data.bags import BagTopics, read_bag, write_bag
 from ltc_control.data.curation import (
@@ -17,9 +18,11 @@ from ltc_control.data.errors import (
     MissingTopicError,
     NonFiniteDataError,
 )
+from ltc_control.data.trajectory import TRAJECTORY_ARRAYS, Trajectory, TrajectoryRows
 
 __all__ = [
     "DROP_REASONS",
+    "TRAJECTORY_ARRAYS",
     "BagFormatError",
     "BagNotFoundError",
     "BagTopics",
@@ -31,8 +34,9 @@ __all__ = [
     "JointNameError",
     "MissingTopicError",
     "NonFiniteDataError",
+    "Trajectory",
+    "TrajectoryRows",
     "curate",
-    "make_demo_bag",
     "read_bag",
     "write_bag",
 ]

@@ -36,9 +36,9 @@ from ltc_control.data.errors import (
     MissingTopicError,
     NonFiniteDataError,
 )
+from ltc_control.data.trajectory import Trajectory
 from ltc_control.robots import RobotDescription, load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
-from ltc_control.sim.rollouts import Trajectory
 
 BAG_START_NS = 1_700_000_000 * 10**9  # a plausible wall-clock origin for written bags
 EPISODE_GAP_S = 1.0

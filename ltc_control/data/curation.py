@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ltc_control.data.errors import DataError
+from ltc_control.data.trajectory import TRAJECTORY_ARRAYS, Trajectory
 from ltc_control.robots import RobotDescription, load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
-from ltc_control.sim.rollouts import TRAJECTORY_ARRAYS, Trajectory
 from ltc_control.sim.workspace import Workspace
 
 DROP_REASONS = (

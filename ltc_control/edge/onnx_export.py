@@ -33,7 +33,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from ltc_control.edge.parameters import (
+from ltc_control.runtime import LiquidPolicy, load_policy
+from ltc_control.runtime.paper_form import (
     CfCLayer,
     UnsupportedNetworkError,
     cfc_layers,
@@ -41,7 +42,6 @@ from ltc_control.edge.parameters import (
     ltc_parameters,
     with_dtype,
 )
-from ltc_control.runtime import LiquidPolicy, load_policy
 
 OPSET = 17
 IR_VERSION = 8

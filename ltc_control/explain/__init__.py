@@ -4,7 +4,8 @@ much of it a decision tree captures. Numpy, scikit-learn and matplotlib; no torc
 Entry point: `explain_policy(policy, trajectories, output_dir)` (report module); the pieces
 (`record_policy`, `time_constants`, `input_saliency`, `tree_fidelity`, `draw_wiring`) are usable
 alone. Rollouts come from bags/trajectory files (`load_trajectories`) or a closed-loop
-simulation (`simulate_trajectories`).
+simulation (`ltc_control.evaluation.simulate_trajectories`). Imports only the runtime, data and
+evaluation (and the robot descriptions they share).
 """
 
 from ltc_control.explain.errors import ExplainError
@@ -14,7 +15,6 @@ from ltc_control.explain.recording import (
     record_policy,
     record_sequences,
     save_trajectories,
-    simulate_trajectories,
 )
 from ltc_control.explain.report import ExplainOptions, explain_policy
 from ltc_control.explain.saliency import Saliency, input_saliency
@@ -44,7 +44,6 @@ __all__ = [
     "record_policy",
     "record_sequences",
     "save_trajectories",
-    "simulate_trajectories",
     "synapses",
     "time_constants",
     "tree_fidelity",

@@ -1,11 +1,10 @@
 """What a policy did along a rollout: its inputs, elapsed times, hidden states and outputs.
 
-A rollout is a list of `Trajectory` (ltc_control.sim), from one of three sources:
+A rollout is a list of `Trajectory` (ltc_control.data.trajectory), from one of three sources:
 - a rosbag2 recording (directory; `ltc_control.data.read_bag`),
 - a trajectory file (`.npz`, `save_trajectories` / `load_trajectories`, format below),
-- a closed-loop simulation (`simulate_trajectories`): the policy drives the MuJoCo arm through
-  `PolicyController` (joint states + target in, torque out, g(q) added back for
-  `effort_over_gravity` outputs) while the expert only labels.
+- a closed-loop simulation (`ltc_control.evaluation.simulate_trajectories`): the policy drives
+  the MuJoCo arm through `PolicyController` while the expert only labels.
 
 `record_policy` replays a rollout's inputs through the policy, exactly as the controller feeds
 them: inputs built by signal name (`ObservationLayout`), dt = time between samples (s), the first
@@ -26,11 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ltc_control.control.signals import ObservationLayout, SignalError
-from ltc_control.edge.parameters import check_supported
+from ltc_control.data.trajectory import TRAJECTORY_ARRAYS, Trajectory
 from ltc_control.explain.errors import ExplainError
 from ltc_control.runtime import LiquidPolicy
-from ltc_control.sim.rollouts import TRAJECTORY_ARRAYS, Trajectory
+from ltc_control.runtime.paper_form import check_supported
+from ltc_control.runtime.signals import ObservationLayout, SignalError
 
 MAX_DT = 0.1  # s, the policy node's default max_dt: longer gaps are clamped
 _METADATA = "__metadata__"
@@ -133,52 +132,6 @@ def _policy_inputs(
     if not np.all(dt > 0.0):
         raise ExplainError("trajectory sample times are not strictly increasing")
     return inputs, np.minimum(dt, max_dt)
-
-
-def simulate_trajectories(
-    policy: LiquidPolicy,
-    robot: str,
-    episodes: int = 2,
-    duration_s: float = 6.0,
-    rate_hz: float = 100.0,
-    seed: int = 0,
-) -> list[Trajectory]:
-    """Closed loop: `policy` drives the simulated arm through PolicyController at `rate_hz`
-    towards the task's random targets (`collect_rollouts` with the policy as driver); `tau` holds
-    the expert's labels, `info["applied_tau"]` what the policy applied (clamped to the limits)."""
-    from ltc_control.control.policy_controller import PolicyController
-    from ltc_control.control.stamps import StampClock
-    from ltc_control.robots import load_robot_description
-    from ltc_control.robots.dynamics import PinocchioDynamics
-    from ltc_control.sim.rollouts import RolloutConfig, collect_rollouts
-
-    description = load_robot_description(robot)
-    gravity = PinocchioDynamics(description).gravity
-    names = description.joint_names
-
-    def make_driver():
-        controller = PolicyController(
-            policy, names, StampClock(nominal_dt=1.0 / rate_hz, max_dt=MAX_DT), gravity
-        )
-        controller.reset()
-
-        def drive(t: float, q: np.ndarray, v: np.ndarray, target: np.ndarray) -> np.ndarray:
-            controller.set_target(target)
-            step = controller.on_joint_state(names, q, v, stamp=t, now=t)
-            return gravity(q) if step is None else step.command
-
-        return drive
-
-    config = RolloutConfig(q_noise_std=0.0005, v_noise_std=0.005)
-    return collect_rollouts(
-        description,
-        episodes,
-        duration_s,
-        rate_hz,
-        seed=seed,
-        config=config,
-        make_driver=make_driver,
-    )
 
 
 def load_trajectories(path: str | Path, robot: str | None = None) -> list[Trajectory]:

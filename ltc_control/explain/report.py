@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ltc_control.data.trajectory import Trajectory
 from ltc_control.explain import figures
 from ltc_control.explain.errors import ExplainError
 from ltc_control.explain.recording import PolicyRecording, record_policy
@@ -40,7 +41,6 @@ from ltc_control.explain.trees import (
 )
 from ltc_control.explain.wiring_graph import draw_wiring, synapses
 from ltc_control.runtime import LiquidPolicy
-from ltc_control.sim.rollouts import Trajectory
 
 FAST_STEPS = 10
 

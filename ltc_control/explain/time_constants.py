@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ltc_control.edge.parameters import CfCLayer, cfc_layers, ltc_parameters
 from ltc_control.explain.recording import PolicyRecording
 from ltc_control.runtime import LiquidPolicy
 from ltc_control.runtime.activations import backbone_activation, sigmoid
+from ltc_control.runtime.paper_form import CfCLayer, cfc_layers, ltc_parameters
 
 TAU_MIN, TAU_MAX = 1e-4, 1e4  # s
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ltc_control.edge.parameters import cfc_layers, ltc_parameters
 from ltc_control.explain.errors import ExplainError
 from ltc_control.runtime import LiquidPolicy
+from ltc_control.runtime.paper_form import cfc_layers, ltc_parameters
 
 EXCITATORY, INHIBITORY = "tab:green", "tab:red"
 

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ltc_control.control.metrics import Recording
+from ltc_control.evaluation.run_metrics import Recording
 from ltc_control.nodes.target_node import TargetSequence
 from ltc_control.resources import launch_path
 from ltc_control.robots.description import RobotDescription

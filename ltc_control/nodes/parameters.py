@@ -93,7 +93,3 @@ def warn_unknown_parameters(node: Any) -> list[str]:
             "ignored"
         )
     return unknown
-
-
-def spec_table(specs: tuple[ParameterSpec, ...]) -> dict[str, ParameterSpec]:
-    return {spec.name: spec for spec in specs}

@@ -2,7 +2,7 @@
 
 Subscribes `joint_states`, `target`, `nominal_command`, `commands` (remap to the controller's),
 `safety_status` and `contact_wrench`; stores each sample with its stamp (s). Nothing is
-computed here: control.metrics turns the Recording into numbers.
+computed here: evaluation.run_metrics turns the Recording into numbers.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
-from ltc_control.control.metrics import Recording
+from ltc_control.evaluation.run_metrics import Recording
 from ltc_control.msg import SafetyStatus
 from ltc_control.nodes.fields import to_seconds
 from ltc_control.nodes.target_node import TARGET_QOS

@@ -2,28 +2,26 @@
 
 Subscribes `joint_states` (sensor_msgs/JointState, matched by name), `nominal_command`
            (sensor_msgs/JointState: effort N·m, from the policy node) and `barrier_gains`
-           (ltc_control/BarrierGains, from a BarrierNet policy: class-K gains per nominal command).
+           (ltc_control/BarrierGains, from a BarrierNet policy: class-K gains per nominal command,
+           matched to it by stamp in FilterLoop).
 Publishes  `commands` (std_msgs/Float64MultiArray, N·m, the robot's joint order: remap to
            `/<effort_controller>/commands`), `safety_status` (ltc_control/SafetyStatus) and
            `/diagnostics` (diagnostic_msgs/DiagnosticArray: OK / WARN / ERROR).
 
-The filter runs at the torque loop's rate: every accepted joint state is answered with one command,
-the latest nominal command (held between policy steps: the policy may run slower, e.g. 100 Hz
-against a 1 kHz loop) filtered through the CBF quadratic program (ltc_control.safety) at that
-state. Whatever goes wrong, what is published stays inside the torque box: a malformed
-nominal command, an infeasible QP or a solver failure gives the filter's braking command; a
-watchdog publishes that braking command when no fresh joint state or nominal command arrived
-within `watchdog_timeout` (s, node clock; checked on every joint state, and every quarter
-timeout by a timer in case the states stop). Joint states whose stamps are repeated, out of order,
-older than `watchdog_timeout` or that far in the future are refused and counted (the constraints
-must be evaluated at the arm's current state); a clock jump backwards (simulator reset) is
-accepted. An exception from the filter core (e.g. a crashing solver) is caught, counted as a
-solver failure and answered with braking. Deactivation, and SIGINT/SIGTERM, publish a final
-braking command first. Filter parameters (`filter.*`, defaults from config/<robot>/safety.yaml)
-can be tightened at run time, never loosened past the robot description; a refused update is
-logged and counted with the rejected messages. BarrierNet mode (control.barrier_gains.GainsHold):
-once gains arrive, each command is filtered with the gains stamped like its nominal command, else
-with the configured gains (counted as stale); the filter keeps each gain inside its safe range.
+An adapter of the same shape as the policy node: the loop's decisions live in the ROS-free
+control.FilterLoop (every accepted joint state answered with one command, the nominal command
+held between policy steps, waiting for the first nominal command, watchdog, braking on any
+exception, refused stamps and names); this node turns messages into its calls and its
+FilterStatus into SafetyStatus, commands and /diagnostics. The watchdog is checked on every joint
+state, and every quarter `watchdog_timeout` by a timer in case the states stop. Deactivation,
+and SIGINT/SIGTERM, publish a final braking command first. Filter parameters (`filter.*`,
+defaults from config/<robot>/safety.yaml) can be tightened at run time, never loosened past the
+robot description; a refused update is logged and counted with the rejected messages.
+BarrierNet mode: FilterLoop filters each nominal command with the gains stamped like it (else the
+configured gains, counted as stale); SafetyStatus reports the gains used and the counts.
+/diagnostics: ERROR while braking, WARN while waiting for the first nominal command, inactive,
+or when overruns or refused inputs exceeded 1 % of the cycles of the last diagnostics period;
+else OK.
 """
 
 from __future__ import annotations
@@ -39,10 +37,15 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
-from ltc_control.control.barrier_gains import GainsHold
-from ltc_control.control.signals import JointMatcher, SignalError
-from ltc_control.control.stamps import StampClock
-from ltc_control.control.watchdog import CommandWatchdog
+from ltc_control.control.filter_loop import (
+    FALLBACK,
+    FILTERED,
+    WAITING,
+    WATCHDOG,
+    FilterLoop,
+    FilterStatus,
+    RecentTrouble,
+)
 from ltc_control.errors import ConfigError
 from ltc_control.msg import BarrierGains, SafetyStatus
 from ltc_control.nodes.diagnostics import diagnostic_array
@@ -55,7 +58,7 @@ from ltc_control.nodes.parameters import (
 from ltc_control.nodes.spin import AfterQueuedEvents, run_nodes
 from ltc_control.nodes.timing import ComputeTimer
 from ltc_control.robots import load_robot_description
-from ltc_control.safety import FilterResult, SafetyConfig, SafetyFilter, load_safety_config
+from ltc_control.safety import SafetyConfig, SafetyFilter, load_safety_config
 
 NODE_NAME = "safety_filter"
 FILTER_PREFIX = "filter."
@@ -93,7 +96,12 @@ PARAMETERS = (
         read_only=True,
     ),
 )
-_MODES = {"filtered": SafetyStatus.MODE_FILTERED, "fallback": SafetyStatus.MODE_FALLBACK}
+_MODES = {
+    FILTERED: SafetyStatus.MODE_FILTERED,
+    FALLBACK: SafetyStatus.MODE_FALLBACK,
+    WATCHDOG: SafetyStatus.MODE_WATCHDOG,
+    WAITING: SafetyStatus.MODE_WAITING,
+}
 
 
 class SafetyFilterNode(LifecycleNode):
@@ -102,31 +110,16 @@ class SafetyFilterNode(LifecycleNode):
         self.params = declare_parameters(self, PARAMETERS)
         self.busy_poll = self.params["busy_poll"]  # serve() spins the process accordingly
         self.robot = load_robot_description(self.params["robot"])
-        # Name lookups cached per stream (the state and the nominal command may order differently).
-        self._match_state = JointMatcher(self.robot.joint_names)
-        self._match_nominal = JointMatcher(self.robot.joint_names)
-        self._command_msg = Float64MultiArray()  # reused: publish() serialises it at once
         self.config = self._declare_filter_parameters(load_safety_config(self.robot.name))
         self.unknown_parameters = warn_unknown_parameters(self)
+        self._command_msg = Float64MultiArray()  # reused: publish() serialises it at once
+        # Per activation: created in on_configure, dropped in on_cleanup.
         self.filter: SafetyFilter | None = None
-        self.q: np.ndarray | None = None
-        self.v: np.ndarray | None = None
-        self.nominal: np.ndarray | None = None  # held between policy steps (zero-order hold)
-        self.nominal_problem = "no nominal command yet"
+        self.loop: FilterLoop | None = None
+        self.timer: ComputeTimer | None = None
+        self.trouble: RecentTrouble | None = None
+        self._status_later: AfterQueuedEvents | None = None
         self.last_status = SafetyStatus(mode=SafetyStatus.MODE_INACTIVE)
-        self._status_mode = self.last_status.mode  # of the latest status requested
-        self._status_later = AfterQueuedEvents(
-            self, max_wait_s=self.params["status_every"] / self.params["control_rate_hz"]
-        )
-        self.rejected = 0
-        self.filter_errors = 0
-        self.cycles = 0
-        timeout = self.params["watchdog_timeout"]
-        self.watchdog = CommandWatchdog(timeout)
-        self.stamps = StampClock(
-            timeout, math.inf, max_age=timeout, future_tolerance=timeout, reset_jump=timeout
-        )
-        self.timer = ComputeTimer(1.0 / self.params["control_rate_hz"])
         self.add_on_set_parameters_callback(self._on_set_parameters)
         if self.params["autostart"]:
             self.trigger_configure()
@@ -135,13 +128,20 @@ class SafetyFilterNode(LifecycleNode):
     # --- lifecycle --------------------------------------------------------------------------
     def on_configure(self, state: State) -> TransitionCallbackReturn:
         self.filter = SafetyFilter(self.robot, self.config)
-        self.gains = GainsHold(self.filter.gain_names, self.filter.configured_gains)
-        self.last_status.gain_names = list(self.filter.gain_names)
-        names = self.filter.constraint_names
-        self.last_status.joint_names = list(self.robot.joint_names)
-        self.last_status.constraint_names = list(names)
-        self._no_margins, self._no_slack = np.full(len(names), np.nan), np.zeros(len(names))
-        self._no_nominal = np.full(self.robot.dof, np.nan)  # braking: no nominal command used
+        self.loop = FilterLoop(self.filter, self.params["watchdog_timeout"])
+        self.timer = ComputeTimer(1.0 / self.params["control_rate_hz"])
+        self.trouble = RecentTrouble()
+        self._filtered_cycles = 0  # for status_every
+        self.last_status = SafetyStatus(
+            mode=SafetyStatus.MODE_INACTIVE,
+            joint_names=list(self.robot.joint_names),
+            constraint_names=list(self.filter.constraint_names),
+            gain_names=list(self.filter.gain_names),
+        )
+        self._status_mode = self.last_status.mode  # of the latest status requested
+        self._status_later = AfterQueuedEvents(
+            self, max_wait_s=self.params["status_every"] / self.params["control_rate_hz"]
+        )
         self.command_pub = self.create_lifecycle_publisher(Float64MultiArray, "commands", 10)
         self.status_pub = self.create_lifecycle_publisher(SafetyStatus, "safety_status", 10)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
@@ -159,8 +159,7 @@ class SafetyFilterNode(LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: State) -> TransitionCallbackReturn:
-        self.watchdog.reset()
-        self.gains.start()
+        self.loop.start()
         return super().on_activate(state)
 
     def on_deactivate(self, state: State) -> TransitionCallbackReturn:
@@ -168,6 +167,7 @@ class SafetyFilterNode(LifecycleNode):
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: State) -> TransitionCallbackReturn:
+        self._status_later.cancel()
         for subscription in self.subscriptions_:
             self.destroy_subscription(subscription)
         for timer in self.timers_:
@@ -175,7 +175,8 @@ class SafetyFilterNode(LifecycleNode):
         self.destroy_lifecycle_publisher(self.command_pub)
         self.destroy_lifecycle_publisher(self.status_pub)
         self.destroy_publisher(self.diagnostics_pub)
-        self.filter = None
+        self.filter = self.loop = self.timer = self.trouble = self._status_later = None
+        self.last_status = SafetyStatus(mode=SafetyStatus.MODE_INACTIVE)
         return TransitionCallbackReturn.SUCCESS
 
     def on_exit(self) -> None:
@@ -187,158 +188,136 @@ class SafetyFilterNode(LifecycleNode):
         return self.get_clock().now().nanoseconds * 1e-9
 
     def _on_joint_state(self, msg: JointState) -> None:
-        try:
-            q = self._match_state(msg.name, msg.position)
-            v = self._match_state(msg.name, msg.velocity)
-        except SignalError as exc:
-            self._reject(f"joint state refused: {exc}")
+        if self.loop is None:
             return
-        stamp = to_seconds(msg.header.stamp)
         now = self._now()
-        verdict, _ = self.stamps.elapsed(stamp, now)
-        if not verdict.accepted:
-            self._reject(f"joint state refused: {verdict.value} stamp {stamp:.9f} s")
-            return
-        self.q, self.v = q, v
-        self.watchdog.state_received(now)
-        self._control_step(now)
+        stamp = to_seconds(msg.header.stamp)
+        if self.loop.on_joint_state(msg.name, msg.position, msg.velocity, stamp, now):
+            self._control_step(now)
+        else:
+            self._log_refusal()
 
     def _on_nominal(self, msg: JointState) -> None:
-        try:
-            self.nominal = self._match_nominal(msg.name, msg.effort)
-            self.nominal_problem = ""
-        except SignalError as exc:
-            self._reject(f"nominal command refused: {exc}")
-            self.nominal, self.nominal_problem = None, f"malformed nominal command: {exc}"
+        if self.loop is None:
             return
-        self.gains.on_nominal(to_seconds(msg.header.stamp))
-        self.watchdog.command_received(self._now())
+        stamp = to_seconds(msg.header.stamp)
+        if not self.loop.on_nominal(msg.name, msg.effort, self._now(), stamp):
+            self._log_refusal()
 
     def _on_gains(self, msg: BarrierGains) -> None:
-        if not self.gains.on_gains(to_seconds(msg.header.stamp), msg.names, msg.gains):
-            self._reject(f"barrier gains refused: {len(msg.names)} names, {len(msg.gains)} gains")
+        stamp = to_seconds(msg.header.stamp)
+        if self.loop is not None and not self.loop.on_gains(msg.names, msg.gains, stamp):
+            self._log_refusal()
 
     def _control_step(self, now: float) -> None:
-        """One torque-loop cycle: filter the held nominal command at the fresh joint state."""
-        if self.filter is None:
-            return
+        """One torque-loop cycle: the loop's command goes out at once, its status after it."""
         with self.timer:
-            reason = self.watchdog.check(now)
-            if reason or self.nominal is None:
-                self.publish_braking(
-                    f"watchdog: {reason}" if reason else self.nominal_problem,
-                    mode=SafetyStatus.MODE_WATCHDOG if reason else SafetyStatus.MODE_FALLBACK,
-                    status_later=True,
-                )
+            status = self.loop.step(now)
+            if status is None:
                 return
-            try:
-                result = self.filter.filter(self.q, self.v, self.nominal, self.gains.for_step())
-            except Exception as exc:  # the last line before the motors: brake, never crash
-                self.filter_errors += 1
-                self.get_logger().error(f"filter error: {exc!r}", throttle_duration_sec=1.0)
-                self.publish_braking(
-                    f"filter error: {type(exc).__name__}: {exc}", status_later=True
-                )
+            self._send(status.command)
+            if status.braking:
+                self._report(status, later=True)
+                self._log_braking(status)
                 return
-            self._publish(result, self.nominal)
+            self._filtered_cycles += 1
+            skip = self._filtered_cycles % self.params["status_every"]
+            if _MODES[status.mode] == self._status_mode and skip:
+                return  # the command went out; the status (and its diagnosis) can skip this cycle
+            self._report(status, later=True)
 
     def _on_watchdog_timer(self) -> None:
-        reason = self.watchdog.check(self._now())
-        if reason and self.q is not None:
-            self.publish_braking(f"watchdog: {reason}", mode=SafetyStatus.MODE_WATCHDOG)
+        if self.loop is None:
+            return
+        status = self.loop.check_watchdog(self._now())
+        if status is not None:
+            self._send(status.command)
+            self._report(status, later=False)
 
-    def _reject(self, message: str) -> None:
-        self.rejected += 1
+    def _log_refusal(self) -> None:
         self.get_logger().warning(
-            f"{message} ({self.rejected} rejected so far)", throttle_duration_sec=1.0
+            f"{self.loop.refusal} ({self.loop.rejected} rejected so far)",
+            throttle_duration_sec=1.0,
         )
+
+    def _log_braking(self, status: FilterStatus) -> None:
+        if status.mode == FALLBACK and status.reason.startswith("filter error"):
+            self.get_logger().error(f"filter error: {self.loop.error!r}", throttle_duration_sec=1.0)
+        elif status.mode == FALLBACK and status.result is not None:
+            self.get_logger().warning(f"fallback: {status.reason}", throttle_duration_sec=1.0)
 
     # --- output -----------------------------------------------------------------------------
-    def publish_braking(
-        self, reason: str, mode: int = SafetyStatus.MODE_FALLBACK, status_later: bool = False
-    ) -> None:
-        if self.filter is None or self.q is None:
+    def publish_braking(self, reason: str) -> None:
+        """Brake at once with `reason` (deactivation, shutdown, an operator's stop)."""
+        status = self.loop.brake(reason) if self.loop is not None else None
+        if status is None:
             return
-        command = self.filter.braking_command(self.q, self.v)
-        self._send(command)
-        self._report(
-            (mode, reason, self._no_nominal, command, self._no_margins, self._no_slack),
-            later=status_later,
-        )
+        self._send(status.command)
+        self._report(status, later=False)
 
     def _send(self, command: np.ndarray) -> None:
         self._command_msg.data = as_float64_array(command)
         self.command_pub.publish(self._command_msg)
 
-    def _publish(self, result: FilterResult, nominal: np.ndarray) -> None:
-        self._send(result.command)
-        self.cycles += 1
-        mode = _MODES[result.mode]
-        if mode == self._status_mode and self.cycles % self.params["status_every"]:
-            return  # the command went out; the status (and its diagnosis) can skip this cycle
-        status = (mode, result.reason, nominal, result.command, result.margins, result.slack)
-        self._report((*status, result.active_constraints, result.gains), later=True)
-        if result.mode != "filtered":
-            self.get_logger().warning(f"fallback: {result.reason}", throttle_duration_sec=1.0)
-
-    def _report(self, status: tuple, later: bool) -> None:
-        """Publish a status (`_publish_status` arguments), at once or `later`: in one process a
-        torque-loop cycle's command is delivered to the robot by a callback queued behind this
-        one, and its status waits for that. A status published at once supersedes the one
-        waiting, which then never goes out after it."""
-        self._status_mode = status[0]
+    def _report(self, status: FilterStatus, later: bool) -> None:
+        """Publish a status, at once or `later`: in one process a torque-loop cycle's command is
+        delivered to the robot by a callback queued behind this one, and its status waits for
+        that. A status published at once supersedes the one waiting, which then never goes out
+        after it."""
+        self._status_mode = _MODES[status.mode]
         if later:
-            self._status_later.submit(lambda: self._publish_status(*status))
+            self._status_later.submit(lambda: self._publish_status(status))
         else:
             self._status_later.cancel()
-            self._publish_status(*status)
+            self._publish_status(status)
 
-    def _publish_status(
-        self, mode: int, reason: str, nominal, command, margins, slack, active=(), gains=()
-    ) -> None:
-        """Fills the node's one SafetyStatus (names set at configuration; a braking status has
-        NaN margins: not evaluated) and publishes it."""
-        counters = self.filter.counters
-        status = self.last_status
-        status.header.stamp = self.get_clock().now().to_msg()
-        status.mode, status.reason = mode, reason
-        status.active_constraints = list(active)
-        status.nominal_command = as_float64_array(nominal)
-        status.safe_command = as_float64_array(command)
-        difference = np.nan_to_num(nominal) - command
-        status.intervention_norm = math.sqrt(difference @ difference)
-        status.margins = as_float64_array(margins)
-        status.slack = as_float64_array(slack)
-        status.filtered_count = counters["filtered"]
-        status.fallback_count = counters["fallback"]
-        status.infeasible_count = counters["infeasible"]
-        status.solver_failure_count = counters["solver_failure"] + self.filter_errors
-        status.watchdog_count = self.watchdog.fired
-        status.rejected_messages = self.rejected + counters["invalid_input"]
-        status.gains = as_float64_array(gains)
-        status.learned_gain_count = counters["learned_gains"]
-        status.gains_replaced_count = counters["gains_replaced"]
-        status.gains_raised_count = counters["gains_raised"]
-        status.gains_stale_count = self.gains.stale
-        status.deadline_overruns = self.timer.overruns
-        status.compute_time_us = self.timer.last_us
-        self.status_pub.publish(status)
+    def _publish_status(self, status: FilterStatus) -> None:
+        """Fills the node's one SafetyStatus (names set at configuration) and publishes it."""
+        counters, loop = self.filter.counters, self.loop
+        msg = self.last_status
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.mode, msg.reason = _MODES[status.mode], status.reason
+        msg.active_constraints = list(status.active_constraints)
+        msg.nominal_command = as_float64_array(status.nominal)
+        msg.safe_command = as_float64_array(status.command)
+        difference = np.nan_to_num(status.nominal) - status.command
+        msg.intervention_norm = math.sqrt(difference @ difference)
+        msg.margins = as_float64_array(status.margins)
+        msg.slack = as_float64_array(status.slack)
+        msg.filtered_count = counters["filtered"]
+        msg.fallback_count = counters["fallback"]
+        msg.infeasible_count = counters["infeasible"]
+        msg.solver_failure_count = counters["solver_failure"] + loop.filter_errors
+        msg.watchdog_count = loop.watchdog.fired
+        msg.rejected_messages = loop.rejected + counters["invalid_input"]
+        msg.gains = as_float64_array(status.gains)
+        msg.learned_gain_count = counters["learned_gains"]
+        msg.gains_replaced_count = counters["gains_replaced"]
+        msg.gains_raised_count = counters["gains_raised"]
+        msg.gains_stale_count = loop.gains.stale
+        msg.deadline_overruns = self.timer.overruns
+        msg.compute_time_us = self.timer.last_us
+        self.status_pub.publish(msg)
 
     def _publish_diagnostics(self) -> None:
         status = self.last_status
+        rejected = self.loop.rejected + self.filter.counters["invalid_input"]
+        trouble = self.trouble.update(self.loop.cycles, self.timer.overruns, rejected)
         level, message = DiagnosticStatus.OK, "filtering"
         if status.mode in (SafetyStatus.MODE_FALLBACK, SafetyStatus.MODE_WATCHDOG):
             level, message = DiagnosticStatus.ERROR, f"braking: {status.reason}"
-        elif status.mode == SafetyStatus.MODE_INACTIVE:
-            level, message = DiagnosticStatus.WARN, "inactive"
-        elif self.timer.overruns or status.rejected_messages:
-            level, message = DiagnosticStatus.WARN, "filtering, with overruns or rejected inputs"
+        elif status.mode in (SafetyStatus.MODE_INACTIVE, SafetyStatus.MODE_WAITING):
+            level = DiagnosticStatus.WARN
+            message = "inactive" if status.mode == SafetyStatus.MODE_INACTIVE else status.reason
+        elif trouble:
+            level, message = DiagnosticStatus.WARN, f"filtering, with {trouble}"
         counters = {
             "fallbacks": status.fallback_count,
             "infeasible": status.infeasible_count,
             "solver_failures": status.solver_failure_count,
             "watchdog": status.watchdog_count,
-            "rejected_messages": status.rejected_messages,
+            "waiting_cycles": self.loop.waiting,
+            "rejected_messages": rejected,
             "active_constraints": ",".join(status.active_constraints),
             "learned_gains": status.learned_gain_count,
             "gains_replaced": status.gains_replaced_count,
@@ -379,7 +358,9 @@ class SafetyFilterNode(LifecycleNode):
             if self.filter is not None:
                 self.filter.tighten(**{k: getattr(config, k) for k in changes})
         except ConfigError as exc:
-            self._reject(f"parameter update refused: {exc}")
+            if self.loop is not None:
+                self.loop.refuse(f"parameter update refused: {exc}")
+                self._log_refusal()
             return SetParametersResult(successful=False, reason=str(exc))
         self.config = config
         return SetParametersResult(successful=True)

@@ -4,11 +4,12 @@ Promises: importing this package, loading a model file and stepping a policy imp
 torch, cvxpy nor rclpy (edge devices). `load_policy(path)` gives a `LiquidPolicy` whose
 `step(x, dt)` maps raw inputs (policy.input_units) and an elapsed time dt > 0 in seconds to raw
 outputs (policy.output_units). The file format is documented in `model_file`. Converting a
-trained ncps module (`from_ncps`, `from_state_dict`) lives in `convert` and needs torch there.
+trained ncps module (`from_ncps`, `from_state_dict`) needs torch: ltc_control.training.convert.
+`signals` maps the model's input/output names to robot quantities; `paper_form` gives the
+parameters as the equations use them (for the ONNX exporter and the explainers).
 """
 
 from ltc_control.runtime.cfc import CfCRuntime, WiredCfCRuntime
-from ltc_control.runtime.convert import from_ncps, from_state_dict, wiring_from_ncps
 from ltc_control.runtime.errors import (
     ConversionError,
     LiquidRuntimeError,
@@ -47,9 +48,6 @@ __all__ = [
     "Wiring",
     "WiringError",
     "build_network",
-    "from_ncps",
-    "from_state_dict",
     "load_policy",
     "save_policy",
-    "wiring_from_ncps",
 ]

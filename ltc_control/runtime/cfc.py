@@ -25,18 +25,24 @@ import numpy as np
 
 from ltc_control.runtime.activations import backbone_activation
 from ltc_control.runtime.errors import ParameterError
-from ltc_control.runtime.parameters import require, strip_prefix
+from ltc_control.runtime.parameters import Cell, require, strip_prefix
 from ltc_control.runtime.wirings import Wiring
 
 MODES = ("default", "pure", "no_gate")
 _GATED_HEADS = ("ff1", "ff2", "time_a", "time_b")
 
 
-class CfCRuntime:
+class CfCRuntime(Cell):
     """ncps `CfCCell` forward pass (parameter names as its state_dict; backbone Linear layers
     are numbered 0..backbone_layers-1 as `backbone.<k>.weight/bias`)."""
 
     kind: ClassVar[str] = "cfc"
+    CONFIG: ClassVar[dict[str, str]] = {
+        "mode": "mode",
+        "activation": "activation_name",
+        "backbone_units": "backbone_units",
+        "backbone_layers": "backbone_layers",
+    }
 
     def __init__(
         self,
@@ -87,17 +93,6 @@ class CfCRuntime:
             shapes["w_tau"] = shapes["A"] = (1, h)
         return shapes
 
-    def params(self) -> dict[str, np.ndarray]:
-        return {name: value.copy() for name, value in self._raw.items()}
-
-    def config(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode,
-            "activation": self.activation_name,
-            "backbone_units": self.backbone_units,
-            "backbone_layers": self.backbone_layers,
-        }
-
     def _fused_heads(self, sparsity_mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """One (fan_in, heads*h) matrix for all heads: ff1/ff2 masked (ncps masks only those),
         time heads halved so that sigmoid(a) = 0.5 + 0.5 tanh(a/2) needs no extra scaling."""
@@ -140,10 +135,11 @@ class CfCRuntime:
         return new_hidden, new_hidden
 
 
-class WiredCfCRuntime:
+class WiredCfCRuntime(Cell):
     """ncps `WiredCfCCell`: one masked, backbone-free CfC layer per wiring layer."""
 
     kind: ClassVar[str] = "cfc"
+    CONFIG: ClassVar[dict[str, str]] = {"mode": "mode"}
 
     def __init__(
         self,
@@ -202,9 +198,6 @@ class WiredCfCRuntime:
             for index, layer in enumerate(self.layers)
             for name, value in layer.params().items()
         }
-
-    def config(self) -> dict[str, Any]:
-        return {"mode": self.mode}
 
     def step(
         self, inputs: np.ndarray, hx: np.ndarray, elapsed: float

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 
 from ltc_control.runtime.activations import sigmoid
-from ltc_control.runtime.parameters import require
+from ltc_control.runtime.parameters import Cell, require
 
 
-class LSTMRuntime:
+class LSTMRuntime(Cell):
     """ncps `LSTMCell` forward pass (parameter names as in its state_dict, prefix-free)."""
 
     def __init__(
@@ -33,9 +33,6 @@ class LSTMRuntime:
         self._input_weight_t = self._raw["input_map.weight"].T.copy()
         self._recurrent_weight_t = self._raw["recurrent_map.weight"].T.copy()
         self._bias = self._raw["input_map.bias"]
-
-    def params(self) -> dict[str, np.ndarray]:
-        return {name: value.copy() for name, value in self._raw.items()}
 
     def step(
         self, inputs: np.ndarray, h: np.ndarray, c: np.ndarray

@@ -30,7 +30,7 @@ import numpy as np
 
 from ltc_control.runtime.activations import softplus
 from ltc_control.runtime.errors import ParameterError
-from ltc_control.runtime.parameters import require
+from ltc_control.runtime.parameters import Cell, require
 from ltc_control.runtime.wirings import Wiring
 
 MAPPINGS = ("affine", "linear", "none")
@@ -147,10 +147,20 @@ class _FusedSolver:
         return v_new.copy()
 
 
-class LTCRuntime:
+class LTCRuntime(Cell):
     """ncps `LTCCell` forward pass in numpy (parameter names as in its state_dict)."""
 
     kind: ClassVar[str] = "ltc"
+    CONFIG: ClassVar[dict[str, str]] = {
+        key: key
+        for key in (
+            "ode_unfolds",
+            "epsilon",
+            "input_mapping",
+            "output_mapping",
+            "implicit_param_constraints",
+        )
+    }
 
     def __init__(
         self,
@@ -217,19 +227,6 @@ class LTCRuntime:
                     "before converting"
                 )
         return checked
-
-    def params(self) -> dict[str, np.ndarray]:
-        """Raw parameters as ncps stores them (before softplus/clipping/masking)."""
-        return {name: value.copy() for name, value in self._raw.items()}
-
-    def config(self) -> dict[str, Any]:
-        return {
-            "ode_unfolds": self.ode_unfolds,
-            "epsilon": self.epsilon,
-            "input_mapping": self.input_mapping,
-            "output_mapping": self.output_mapping,
-            "implicit_param_constraints": self.implicit_param_constraints,
-        }
 
     def _make_positive(self, value: np.ndarray) -> np.ndarray:
         # Explicit constraints: the raw values, already >= 0 (_checked_params), as ncps uses them.

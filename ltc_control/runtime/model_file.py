@@ -48,6 +48,7 @@ import numpy as np
 
 from ltc_control.runtime.errors import LiquidRuntimeError, ModelFileError, ModelFileVersionError
 from ltc_control.runtime.network import build_network
+from ltc_control.runtime.parameters import strip_prefix
 from ltc_control.runtime.policy import LiquidPolicy, Normalization
 
 FORMAT_NAME = "ltc_control.liquid_policy"
@@ -92,7 +93,7 @@ def load_policy(path: str | Path) -> LiquidPolicy:
     _check_manifest(path, metadata, arrays)
     try:
         dtype = np.dtype(metadata["dtype"])
-        params = {k[len("param/") :]: v for k, v in arrays.items() if k.startswith("param/")}
+        params = strip_prefix(arrays, "param/")
         network = build_network(metadata["network"], params, dtype)
         return LiquidPolicy(
             network,

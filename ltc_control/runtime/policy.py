@@ -99,6 +99,20 @@ class LiquidPolicy:
         self.description = str(description)
         self.reset()
 
+    def with_network(self, network: LiquidNetwork) -> LiquidPolicy:
+        """The same names, units, normalization and id around another network (e.g. the same
+        parameters in another dtype), with a zero state."""
+        return LiquidPolicy(
+            network,
+            input_names=self.input_names,
+            output_names=self.output_names,
+            input_units=self.input_units,
+            output_units=self.output_units,
+            normalization=self.normalization,
+            model_id=self.model_id,
+            description=self.description,
+        )
+
     def _with_normalization_folded(self) -> LiquidNetwork:
         """The network fed raw inputs (input normalization folded into its first weights)."""
         norm = self.normalization

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ltc_control.runtime.errors import WiringError
+from ltc_control.runtime.parameters import settings
 
 _POLARITIES = (-1, 0, 1)
 
@@ -26,6 +27,8 @@ class Wiring:
     """A hand-made wiring: one layer, motor neurons first, everything else "inter"."""
 
     kind: ClassVar[str] = "custom"
+    # Constructor argument -> attribute holding it (what `params` returns).
+    SETTINGS: ClassVar[dict[str, str]] = {"units": "units", "output_dim": "output_dim"}
 
     def __init__(self, units: int, output_dim: int | None = None) -> None:
         if int(units) < 1:
@@ -41,7 +44,7 @@ class Wiring:
     # --- construction -------------------------------------------------------------------------
     def params(self) -> dict[str, Any]:
         """Constructor arguments that rebuild this wiring (before `build`)."""
-        return {"units": self.units, "output_dim": self.output_dim}
+        return settings(self, self.SETTINGS)
 
     def is_built(self) -> bool:
         return self.input_dim is not None
@@ -158,6 +161,11 @@ class FullyConnected(Wiring):
     """Every neuron connects to every neuron (polarity drawn -1:+1 = 1:2), as ncps."""
 
     kind = "fully_connected"
+    SETTINGS: ClassVar[dict[str, str]] = {
+        **Wiring.SETTINGS,
+        "erev_init_seed": "erev_init_seed",
+        "self_connections": "self_connections",
+    }
 
     def __init__(
         self,
@@ -176,13 +184,6 @@ class FullyConnected(Wiring):
                     continue
                 self.add_synapse(src, dest, self._rng.choice([-1, 1, 1]))
 
-    def params(self) -> dict[str, Any]:
-        return {
-            **super().params(),
-            "erev_init_seed": self.erev_init_seed,
-            "self_connections": self.self_connections,
-        }
-
     def build(self, input_dim: int) -> None:
         super().build(input_dim)
         for src in range(self.input_dim):
@@ -194,6 +195,11 @@ class Random(Wiring):
     """A random fraction `1 - sparsity_level` of all synapses, as ncps (including its draws)."""
 
     kind = "random"
+    SETTINGS: ClassVar[dict[str, str]] = {
+        **Wiring.SETTINGS,
+        "sparsity_level": "sparsity_level",
+        "random_seed": "random_seed",
+    }
 
     def __init__(
         self,
@@ -210,13 +216,6 @@ class Random(Wiring):
         self._rng = np.random.default_rng(random_seed)
         for src, dest in self._draw_pairs(self.units):
             self.add_synapse(src, dest, self._rng.choice([-1, 1, 1]))
-
-    def params(self) -> dict[str, Any]:
-        return {
-            **super().params(),
-            "sparsity_level": self.sparsity_level,
-            "random_seed": self.random_seed,
-        }
 
     def _draw_pairs(self, sources: int) -> np.ndarray:
         count = int(np.round(sources * self.units * (1 - self.sparsity_level)))
@@ -241,6 +240,18 @@ class NCP(Wiring):
     """
 
     kind = "ncp"
+    SETTINGS: ClassVar[
+        dict[str, str]
+    ] = {  # the neuron lists are attributes of those names: the counts are num_*
+        "inter_neurons": "num_inter",
+        "command_neurons": "num_command",
+        "motor_neurons": "num_motor",
+        "sensory_fanout": "sensory_fanout",
+        "inter_fanout": "inter_fanout",
+        "recurrent_command_synapses": "recurrent_command_synapses",
+        "motor_fanin": "motor_fanin",
+        "seed": "seed",
+    }
 
     def __init__(
         self,
@@ -274,18 +285,6 @@ class NCP(Wiring):
         ):
             if fan > available:
                 raise WiringError(f"{name} is {fan} but only {available} neurons can receive it")
-
-    def params(self) -> dict[str, Any]:
-        return {
-            "inter_neurons": self.num_inter,
-            "command_neurons": self.num_command,
-            "motor_neurons": self.num_motor,
-            "sensory_fanout": self.sensory_fanout,
-            "inter_fanout": self.inter_fanout,
-            "recurrent_command_synapses": self.recurrent_command_synapses,
-            "motor_fanin": self.motor_fanin,
-            "seed": self.seed,
-        }
 
     @property
     def num_layers(self) -> int:
@@ -364,6 +363,9 @@ class AutoNCP(NCP):
     """An NCP sized from `units`, `output_size` and `sparsity_level`, as ncps."""
 
     kind = "auto_ncp"
+    SETTINGS: ClassVar[dict[str, str]] = {
+        key: key for key in ("units", "output_size", "sparsity_level", "seed")
+    }
 
     def __init__(
         self, units: int, output_size: int, sparsity_level: float = 0.5, seed: int = 22222
@@ -388,14 +390,6 @@ class AutoNCP(NCP):
             motor_fanin=max(int(command * density), 1),
             seed=seed,
         )
-
-    def params(self) -> dict[str, Any]:
-        return {
-            "units": self.units,
-            "output_size": self.output_size,
-            "sparsity_level": self.sparsity_level,
-            "seed": self.seed,
-        }
 
 
 WIRING_KINDS: dict[str, type[Wiring]] = {

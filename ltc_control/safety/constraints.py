@@ -28,11 +28,11 @@ v + a t and q + v t + a t²/2. Then
 The workspace rows use the same kappa: the end-effector height is not quadratic in t (the arm's
 kinematics are nonlinear), so there the sampled guarantee holds to second order in dt and the
 O(dt³) remainder, like model mismatch, joint friction and M varying within a step, is absorbed by
-the configured margins (measured in ltc_control.safety.evaluation). An acceleration error delta
-(model mismatch) shifts a relative-degree-1 barrier's equilibrium by delta / gain: hence the high
-velocity gain (100/s). All of this holds while the QP is feasible; the torque box can make the
-hard rows infeasible (a joint too fast too close to its limit), and then the filter brakes and
-reports it (SafetyFilter).
+the configured margins (measured in ltc_control.evaluation.safety_episodes). An acceleration
+error delta (model mismatch) shifts a relative-degree-1 barrier's equilibrium by delta / gain:
+hence the high velocity gain (100/s). All of this holds while the QP is feasible; the torque box
+can make the hard rows infeasible (a joint too fast too close to its limit), and then the filter
+brakes and reports it (SafetyFilter).
 """
 
 from __future__ import annotations

@@ -1,12 +1,11 @@
 """Simulation: a torque-controlled MuJoCo arm, the reaching task, the expert that solves it, and
-expert rollouts (the Trajectory format the data and training code consume)."""
+expert rollouts (as ltc_control.data Trajectories, the format data, training and evaluation
+share)."""
 
 from ltc_control.sim.expert import ExpertGains, OperationalSpaceExpert
 from ltc_control.sim.plan import RolloutPlan, load_rollout_plan, rollout_plan_from_dict
 from ltc_control.sim.rollouts import (
-    TRAJECTORY_ARRAYS,
     RolloutConfig,
-    Trajectory,
     collect_rollouts,
 )
 from ltc_control.sim.simulator import (
@@ -27,7 +26,6 @@ from ltc_control.sim.workspace import Plane, Workspace
 
 __all__ = [
     "TARGET_LABELS",
-    "TRAJECTORY_ARRAYS",
     "ArmSimulator",
     "ExpertGains",
     "Measurement",
@@ -40,7 +38,6 @@ __all__ = [
     "TargetSchedule",
     "TargetSegment",
     "TaskError",
-    "Trajectory",
     "Workspace",
     "collect_rollouts",
     "load_rollout_plan",

@@ -1,16 +1,9 @@
 """Expert demonstrations: run the expert in the simulator under domain randomization.
 
-Trajectory is the one time-series format the data tools (bags, curation) and the training code
-share. Row i is one sensor sample:
-
-    t[i]            s, since the episode start (strictly increasing)
-    q[i], v[i]      rad, rad/s: the measured (noisy) joint state, joints in `joint_names` order
-    target[i]       m, world frame: the target known at t[i]
-    ee_position[i]  m, world frame: forward kinematics of the measured q[i] (what a real robot
-                    would compute; the simulator's exact position is not recorded)
-    tau[i]          N·m: the command computed from row i and held until t[i + 1] (inside the
-                    effort limits)
-    dt[i]           s: t[i] - t[i - 1]; dt[0] = 0 (no previous sample)
+Each episode is a Trajectory (ltc_control.data.trajectory: the one time-series format of an
+episode; units and meaning there), one row per sensor sample; ee_position is forward kinematics
+of the measured q (what a real robot would compute), tau the expert's command held until the
+next sample.
 
 Randomized per episode (all from `seed`): the target schedule, the initial state (home plus a
 uniform offset, kept inside the limits, small random velocity), link masses (uniform ±mass_spread),
@@ -21,10 +14,11 @@ per call. config/rollouts.yaml (load_rollout_plan) holds the settings used for t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from ltc_control.data.trajectory import Trajectory, TrajectoryRows
 from ltc_control.robots.description import RobotDescription
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.sim.expert import ExpertGains, OperationalSpaceExpert
@@ -34,56 +28,6 @@ from ltc_control.sim.simulator import (
     sample_times,
 )
 from ltc_control.sim.task import TargetSchedule
-
-TRAJECTORY_ARRAYS = ("t", "q", "v", "target", "ee_position", "tau")
-
-
-@dataclass
-class Trajectory:
-    """One episode of samples (see the module docstring for units and meaning)."""
-
-    robot: str
-    joint_names: tuple[str, ...]
-    t: np.ndarray  # (n,)
-    q: np.ndarray  # (n, dof)
-    v: np.ndarray  # (n, dof)
-    target: np.ndarray  # (n, 3)
-    ee_position: np.ndarray  # (n, 3)
-    tau: np.ndarray  # (n, dof)
-    info: dict[str, object] = field(default_factory=dict)  # provenance (seed, mass scale, ...)
-
-    def __post_init__(self) -> None:
-        n, dof = len(self.t), len(self.joint_names)
-        shapes = {"t": (n,), "q": (n, dof), "v": (n, dof), "target": (n, 3)}
-        shapes |= {"ee_position": (n, 3), "tau": (n, dof)}
-        for name, shape in shapes.items():
-            array = np.asarray(getattr(self, name), dtype=float)
-            if array.shape != shape:
-                raise SimulatorError(
-                    f"Trajectory.{name} must have shape {shape}, got {array.shape}"
-                )
-            setattr(self, name, array)
-
-    def __len__(self) -> int:
-        return len(self.t)
-
-    @property
-    def dt(self) -> np.ndarray:
-        return np.diff(self.t, prepend=self.t[:1])
-
-    def slice(self, index: slice | np.ndarray) -> Trajectory:
-        """The rows selected by `index` (a slice or boolean/integer index), same metadata."""
-        return replace(self, **{name: getattr(self, name)[index] for name in TRAJECTORY_ARRAYS})
-
-    def equals(self, other: Trajectory, atol: float = 0.0) -> bool:
-        """Same robot, joints and arrays (to `atol`); `info` is not compared."""
-        same_meta = (self.robot, self.joint_names) == (other.robot, other.joint_names)
-        return same_meta and all(
-            getattr(self, f.name).shape == getattr(other, f.name).shape
-            and np.allclose(getattr(self, f.name), getattr(other, f.name), atol=atol, rtol=0.0)
-            for f in fields(self)
-            if f.name in TRAJECTORY_ARRAYS
-        )
 
 
 @dataclass(frozen=True)
@@ -175,7 +119,7 @@ class _EpisodeRunner:
             config.unreachable_fraction,
         )
         drive = self.make_driver() if self.make_driver is not None else None
-        rows: dict[str, list[np.ndarray]] = {name: [] for name in TRAJECTORY_ARRAYS}
+        rows = TrajectoryRows()
         applied = []
         for t in sample_times(duration_s, rate_hz, jitter, seed):
             sim.advance_to(t)
@@ -185,16 +129,8 @@ class _EpisodeRunner:
             command = tau if drive is None else drive(t, measured.q, measured.v, target)
             applied.append(sim.apply(command))
             ee = self.dynamics.terms(measured.q, measured.v).ee_position
-            for name, value in zip(
-                TRAJECTORY_ARRAYS, (t, measured.q, measured.v, target, ee, tau), strict=True
-            ):
-                rows[name].append(value)
+            rows.append(t, measured.q, measured.v, target, ee, tau)
         info = {"seed": seed, "rate_hz": rate_hz, "jitter": jitter, "mass_scale": sim.mass_scale}
         if drive is not None:
             info["applied_tau"] = np.array(applied)
-        return Trajectory(
-            robot=robot.name,
-            joint_names=robot.joint_names,
-            **{name: np.array(values) for name, values in rows.items()},
-            info=info,
-        )
+        return rows.trajectory(robot.name, robot.joint_names, info)

@@ -4,7 +4,7 @@ command the safety filter's QP makes of them (Xiao et al., BarrierNet, T-RO 2023
 The QP is the safety package's differentiable `BarrierNetLayer` (ltc_control.safety.layer): the
 same constraints, scaling and torque box as the deployed `SafetyFilter`, with the class-K gains
 of every CBF group taken from the network instead of the config. The filter is the evaluator's
-(config/<robot>/safety.yaml at the training sensor rate, see training.evaluation).
+(config/<robot>/safety.yaml at the training sensor rate, see evaluation.closed_loop).
 
 Gains: gain_k = 2 * default_k * sigmoid(raw_k) (control.barrier_gains.gains_from_raw, the one
 map the deployed policy node uses too), so a raw output of 0 gives the configured gain and every

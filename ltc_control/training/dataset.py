@@ -1,7 +1,7 @@
 """From trajectories to training tensors: named policy inputs/outputs, normalization, episode batches.
 
 Promises:
-- Inputs follow `control.signals.policy_input_names` (q rad, v rad/s, target m) and outputs
+- Inputs follow `runtime.signals.policy_input_names` (q rad, v rad/s, target m) and outputs
   `policy_output_names` (effort_over_gravity N·m = recorded torque - g(q_measured) of the nominal
   model, the quantity `PolicyController` adds g(q) back to).
 - Elapsed times are the real differences between sample stamps (s); the first sample of an
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ltc_control.control.signals import policy_input_names, policy_output_names
-from ltc_control.sim.rollouts import Trajectory
+from ltc_control.data.trajectory import Trajectory
+from ltc_control.runtime.signals import policy_input_names, policy_output_names
 from ltc_control.training.errors import TrainingDataError
 
 STD_FLOOR = 1e-2

@@ -1,4 +1,4 @@
-"""Errors of the training and evaluation code (typed, with the key or file at fault)."""
+"""Errors of the training code (typed, with the key or file at fault)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,8 @@ from ltc_control.errors import ConfigError, LtcControlError
 
 
 class TrainingConfigError(ConfigError):
-    """A training or evaluation config is malformed; the message names the key."""
+    """A training config is malformed; the message names the key."""
 
 
 class TrainingDataError(LtcControlError, ValueError):
     """Training data is missing, empty or inconsistent (names the source)."""
-
-
-class EvaluationError(LtcControlError, RuntimeError):
-    """A closed-loop evaluation could not run as specified (e.g. the policy refused a sample)."""

@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from ltc_control.runtime import Normalization, from_ncps
+from ltc_control.runtime import Normalization
 from ltc_control.training.baselines import BaselinePolicy, save_baseline
+from ltc_control.training.convert import from_ncps
 from ltc_control.training.dataset import Normalizer
 from ltc_control.training.models import LIQUID_KINDS, SequenceModel
 

@@ -33,9 +33,17 @@ from typing import Any
 
 import numpy as np
 
+from ltc_control.data.trajectory import Trajectory
+from ltc_control.evaluation.closed_loop import (
+    Condition,
+    EvaluationConfig,
+    Evaluator,
+    MixedController,
+    summarize,
+)
 from ltc_control.robots import RobotDescription, load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
-from ltc_control.sim.rollouts import RolloutConfig, Trajectory, collect_rollouts
+from ltc_control.sim.rollouts import RolloutConfig, collect_rollouts
 from ltc_control.training.config import ModelSpec, TrainConfig, TrainingOptions
 from ltc_control.training.dataset import (
     Episode,
@@ -46,13 +54,6 @@ from ltc_control.training.dataset import (
     stack,
 )
 from ltc_control.training.errors import TrainingDataError
-from ltc_control.training.evaluation import (
-    Condition,
-    EvaluationConfig,
-    Evaluator,
-    MixedController,
-    summarize,
-)
 from ltc_control.training.export import to_policy
 from ltc_control.training.models import SequenceModel, build_model
 
@@ -76,8 +77,8 @@ class TrainResult:
     report: dict[str, Any] = field(default_factory=dict)
 
 
-def _quiet(iterable: Any = None, **_: Any) -> Any:
-    """A no-op progress bar."""
+def quiet(iterable: Any = None, **_: Any) -> Any:
+    """A no-op progress bar (the `progress` of a run that prints nothing)."""
 
     class _Bar:
         def update(self, *_: Any) -> None: ...
@@ -87,8 +88,24 @@ def _quiet(iterable: Any = None, **_: Any) -> Any:
     return _Bar() if iterable is None else iterable
 
 
+# The domain randomization (data.simulated) the expert rollouts and the DAgger episodes share;
+# DAgger episodes start at the evaluation's default initial speed.
+SHARED_RANDOMIZATION = (
+    "q_noise_std",
+    "v_noise_std",
+    "mass_spread",
+    "initial_offset",
+    "moving_fraction",
+    "unreachable_fraction",
+)
+
+
+def _randomization(simulated: Any) -> dict[str, float]:
+    return {key: getattr(simulated, key) for key in SHARED_RANDOMIZATION}
+
+
 def prepare_data(
-    config: TrainConfig, robot: RobotDescription, progress: Progress = _quiet
+    config: TrainConfig, robot: RobotDescription, progress: Progress = quiet
 ) -> DataBundle:
     """Simulated rollouts + rosbag recordings, curated, split by episode (see module doc)."""
     start = time.perf_counter()
@@ -150,15 +167,7 @@ def _simulated(
     sim = config.data.simulated
     if sim.episodes == 0:
         return []
-    rollout = RolloutConfig(
-        q_noise_std=sim.q_noise_std,
-        v_noise_std=sim.v_noise_std,
-        mass_spread=sim.mass_spread,
-        initial_offset=sim.initial_offset,
-        initial_speed=sim.initial_speed,
-        moving_fraction=sim.moving_fraction,
-        unreachable_fraction=sim.unreachable_fraction,
-    )
+    rollout = RolloutConfig(**_randomization(sim), initial_speed=sim.initial_speed)
     rng = np.random.default_rng(config.seed)
     seeds = rng.integers(0, 2**31, sim.episodes)
     rates = sim.rate_hz * (1.0 + sim.rate_spread * rng.uniform(-1.0, 1.0, sim.episodes))
@@ -205,7 +214,7 @@ def _curate(
 class Trainer:
     """Trains the models of one TrainConfig on one DataBundle."""
 
-    def __init__(self, config: TrainConfig, data: DataBundle, progress: Progress = _quiet) -> None:
+    def __init__(self, config: TrainConfig, data: DataBundle, progress: Progress = quiet) -> None:
         self.config = config
         self.robot = load_robot_description(config.robot)
         self.dynamics = PinocchioDynamics(self.robot)
@@ -295,13 +304,8 @@ class Trainer:
                 episodes=self.config.dagger.episodes,
                 duration_s=sim.duration_s,
                 seed=self.config.seed * 7919 + 101 * (round_index + 1),
-                q_noise_std=sim.q_noise_std,
-                v_noise_std=sim.v_noise_std,
-                mass_spread=sim.mass_spread,
-                initial_offset=sim.initial_offset,
-                moving_fraction=sim.moving_fraction,
-                unreachable_fraction=sim.unreachable_fraction,
                 use_filter=False,
+                **_randomization(sim),
             ),
         )
         condition = Condition("dagger", sim.rate_hz, sim.jitter)
@@ -316,13 +320,11 @@ class Trainer:
         )
         results, episodes = [], []
         for seed in evaluator.episode_seeds():
-            result, record = evaluator.run_episode(
+            result, trajectory = evaluator.run_episode(
                 controller, seed, condition, label=evaluator.expert.torque
             )
             results.append(result)
-            trajectory = record.trajectory(
-                self.robot, {"dagger_round": round_index + 1, "seed": seed}
-            )
+            trajectory.info["dagger_round"] = round_index + 1
             episodes.append(self.normalizer.normalize(self.episode(trajectory)))
             bar.update(1)
         bar.close()
@@ -574,7 +576,7 @@ def plot_losses(history: dict[str, list], path: Path, title: str) -> Path:
 
 
 def run_training(
-    config: TrainConfig, progress: Progress = _quiet, force: bool = False
+    config: TrainConfig, progress: Progress = quiet, force: bool = False
 ) -> tuple[DataBundle, list[TrainResult]]:
     """Prepare the data once, then train (and write) every model of the config.
 

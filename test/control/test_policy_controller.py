@@ -8,17 +8,17 @@ import numpy as np
 import pytest
 
 from ltc_control.control.policy_controller import PolicyController
-from ltc_control.control.signals import (
+from ltc_control.control.stamps import StampClock, StampVerdict
+from ltc_control.robots import load_robot_description
+from ltc_control.robots.dynamics import PinocchioDynamics
+from ltc_control.runtime import load_policy
+from ltc_control.runtime.signals import (
     ObservationLayout,
     SignalError,
     command_order,
     match_joints,
     policy_input_names,
 )
-from ltc_control.control.stamps import StampClock, StampVerdict
-from ltc_control.robots import load_robot_description
-from ltc_control.robots.dynamics import PinocchioDynamics
-from ltc_control.runtime import load_policy
 
 ROBOT = load_robot_description("double_pendulum")
 

@@ -14,10 +14,10 @@ from ltc_control.data import (
     JointNameError,
     MissingTopicError,
     NonFiniteDataError,
-    make_demo_bag,
     read_bag,
     write_bag,
 )
+from ltc_control.data.demo import make_demo_bag
 from ltc_control.errors import LtcControlError
 from ltc_control.robots import load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics

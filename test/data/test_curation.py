@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from ltc_control.data import DROP_REASONS, CoverageGrid, CurationConfig, DataError, curate
+from ltc_control.data.trajectory import Trajectory
 from ltc_control.robots import load_robot_description
-from ltc_control.sim import Trajectory
 
 ROBOT = load_robot_description("double_pendulum")
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ltc_control.resources import model_path
-from ltc_control.runtime import from_ncps
+from ltc_control.training.convert import from_ncps
 
 SHIPPED = ("panda_cfc19", "double_pendulum_cfc19", "panda_ltc19", "double_pendulum_ltc19")
 # (ncps class, mode) of every cell the exporter must handle

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from ltc_control.edge.onnx_export import check_export, export_onnx
 from ltc_control.edge.onnx_runner import OnnxPolicy, OnnxPolicyError, max_difference
-from ltc_control.edge.parameters import UnsupportedNetworkError
 from ltc_control.runtime import load_policy
+from ltc_control.runtime.paper_form import UnsupportedNetworkError
 
 TOLERANCE = 1e-5
 
@@ -103,7 +103,7 @@ def test_mixed_memory_is_refused_by_name(tmp_path):
     from ncps.torch import CfC
     from ncps.wirings import AutoNCP
 
-    from ltc_control.runtime import from_ncps
+    from ltc_control.training.convert import from_ncps
 
     torch.manual_seed(0)
     policy = from_ncps(CfC(4, AutoNCP(10, 2), mixed_memory=True))

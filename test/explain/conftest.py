@@ -14,7 +14,8 @@ _CACHE: dict[tuple[str, str], Explained] = {}
 @pytest.fixture
 def explained(request, tmp_path_factory) -> Explained:
     """explain_policy on 2 closed-loop episodes of 2 s at 100 Hz, once per case per session."""
-    from ltc_control.explain import explain_policy, simulate_trajectories
+    from ltc_control.evaluation import simulate_trajectories
+    from ltc_control.explain import explain_policy
 
     robot, kind = request.param
     if (robot, kind) not in _CACHE:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from ltc_control.control.signals import policy_input_names, policy_output_names
 from ltc_control.resources import model_path
 from ltc_control.robots import load_robot_description
-from ltc_control.runtime import LiquidPolicy, from_ncps
+from ltc_control.runtime import LiquidPolicy
+from ltc_control.runtime.signals import policy_input_names, policy_output_names
+from ltc_control.training.convert import from_ncps
 
 # (robot, kind): the two CfC policies always ship; LTC ones may.
 CASES = (("panda", "cfc19"), ("double_pendulum", "cfc19"), ("double_pendulum", "ltc19"))

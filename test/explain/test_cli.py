@@ -17,7 +17,7 @@ PENDULUM = case_ids()[1:2]  # double_pendulum_cfc19, shipped or stand-in
 
 @pytest.mark.parametrize("explained", PENDULUM, indirect=True)
 def test_explain_a_recorded_rosbag(explained, tmp_path, capsys):
-    from ltc_control.data import make_demo_bag
+    from ltc_control.data.demo import make_demo_bag
 
     bag = make_demo_bag(tmp_path / "bag", robot="double_pendulum", n_episodes=2, duration_s=1.5)
     out = tmp_path / "out"

@@ -24,7 +24,8 @@ from ltc_control.explain import (
 from ltc_control.explain.trees import distinct_feature_sets, verdict
 from ltc_control.robots import load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
-from ltc_control.runtime import LiquidPolicy, build_network, from_ncps
+from ltc_control.runtime import LiquidPolicy, build_network
+from ltc_control.training.convert import from_ncps
 
 
 def _random_sequences(n_in: int, episodes: int = 2, steps: int = 60, seed: int = 0):

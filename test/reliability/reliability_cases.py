@@ -237,8 +237,8 @@ class CoreLoop:
     WATCHDOG_TIMEOUT = 0.05  # s, config/panda/ros.yaml
 
     def __init__(self, controller: object, safety_filter: SafetyFilter, check: str = "rows"):
-        from ltc_control.control.signals import SignalError, match_joints
         from ltc_control.control.stamps import StampClock
+        from ltc_control.runtime.signals import SignalError, match_joints
 
         self._match, self._signal_error = match_joints, SignalError
         timeout = self.WATCHDOG_TIMEOUT

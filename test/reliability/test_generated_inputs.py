@@ -93,7 +93,7 @@ def test_generated_joint_states_through_real_topics(ros_context, untrained_panda
     lengths, NaN/Inf/huge values) published to the running nodes, with good ones in between."""
     from ros_harness import Loop, joint_state
 
-    from ltc_control.control.signals import SignalError, match_joints
+    from ltc_control.runtime.signals import SignalError, match_joints
 
     loop = Loop(ros_context, untrained_panda_policy)
     loop.start()

@@ -21,7 +21,17 @@ from reliability_cases import (
     SlowSolver,
     infeasible_state,
 )
-from ros_harness import DT, FALLBACK, FILTERED, HOME, WATCHDOG, ZERO, Loop, joint_state
+from ros_harness import (
+    DIAGNOSTICS_PERIOD,
+    DT,
+    FALLBACK,
+    FILTERED,
+    HOME,
+    WATCHDOG,
+    ZERO,
+    Loop,
+    joint_state,
+)
 from sensor_msgs.msg import JointState
 
 from ltc_control.nodes.fields import time_msg
@@ -333,16 +343,36 @@ def test_a_status_superseded_while_it_waits_is_never_published(loop: Loop) -> No
     published: list[int] = []
     publish_status = loop.safety._publish_status
 
-    def recorded(*status) -> None:
-        published.append(status[0])
-        publish_status(*status)
+    def recorded(status) -> None:
+        published.append(status.mode)
+        publish_status(status)
 
     loop.safety._publish_status = recorded
     loop.safety._control_step(loop.safety._now())  # filtered; its status is queued
     assert published == []
     loop.safety.publish_braking("operator stop")  # at once
-    assert published == [FALLBACK]
+    assert published == ["fallback"]
     loop.spin_for(0.1)
-    assert published == [FALLBACK]
+    assert published == ["fallback"]
     assert loop.spin_until(lambda: loop.last_status().reason == "operator stop", 5.0)
     assert_safe_and_recovers(loop)
+
+
+# --- health ---------------------------------------------------------------------------------
+
+
+def test_diagnostics_warn_about_recent_rejections_then_return_to_ok(loop: Loop) -> None:
+    """WARN says what to act on now: a burst of refused joint states warns in the window it
+    happened in; once the input is good again for a window, the report is OK, not a lasting
+    'ever happened' WARN."""
+    make, _ = BAD_JOINT_STATES["nan position"]
+    seen = len(loop.probe.diagnostics)
+    for _ in range(3):
+        loop.tick(message=make(loop.t + DT), valid=False, wait=False)
+        loop.spin_for(0.01)
+    assert loop.recover()
+    for _ in range(round(4 * DIAGNOSTICS_PERIOD / DT)):  # a few clean windows
+        loop.tick()
+    reports = loop.diagnostics()[seen:]
+    assert any(d["message"].startswith("filtering, with") and d["level"] == 1 for d in reports)
+    assert reports[-1]["level"] == 0 and reports[-1]["message"] == "filtering", reports[-1]

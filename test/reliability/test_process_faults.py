@@ -158,8 +158,8 @@ def test_policy_node_refuses_a_bad_model_file(
 ) -> None:
     from ltc_testing import write_untrained_policy
 
-    from ltc_control.control.signals import SignalError
     from ltc_control.nodes.policy_node import PolicyNode
+    from ltc_control.runtime.signals import SignalError
 
     path = tmp_path / "model.npz"
     if kind == "truncated":

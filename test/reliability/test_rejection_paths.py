@@ -24,13 +24,13 @@ from reliability_cases import (
 )
 
 from ltc_control.control.policy_controller import PolicyController
-from ltc_control.control.signals import SignalError, match_joints
 from ltc_control.control.stamps import StampClock
 from ltc_control.control.watchdog import CommandWatchdog
 from ltc_control.errors import ConfigError
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.runtime import load_policy
 from ltc_control.runtime.errors import ModelFileError
+from ltc_control.runtime.signals import SignalError, match_joints
 from ltc_control.safety import SafetyConfig, load_safety_config
 from ltc_control.safety.qp import DaqpSolver, QPSolution
 

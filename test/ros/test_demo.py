@@ -22,6 +22,8 @@ def test_demo_runs_and_writes_its_report(robot: str, tmp_path: Path, capfd) -> N
     assert report["sim_time_s"] >= 1.5 and report["model_id"].startswith(robot)
     assert report["filter_steps"] >= 140  # SafetyStatus every 10th 1 ms cycle (config)
     assert report["violations"] == 0
+    # Start-up is a wait for the policy's first command (braking, counted apart), not a fallback.
+    assert report["waiting"] >= 1 and report["fallbacks"] == 0
     assert report["max_torque_ratio"] <= 1.0
     for key in ("tracking_rmse_m", "expert_tracking_rmse_m", "max_contact_force_n"):
         assert math.isfinite(report[key])

@@ -177,7 +177,7 @@ def test_watchdog_brakes_when_the_policy_process_dies(
         effort = load_robot_description("panda").limits.effort
         assert np.all(np.abs(np.array(recorder.recording.safe)) <= effort + 1e-9)
         safety = next(n for n in local if n.get_name() == "safety_filter")
-        assert safety.watchdog.fired >= 1
+        assert safety.loop.watchdog.fired >= 1
         for node in [*local, recorder]:
             node.destroy_node()
     finally:

@@ -14,7 +14,8 @@ from ncps_reference import (
     torch,
 )
 
-from ltc_control.runtime import NCP, ConversionError, from_ncps, from_state_dict, load_policy
+from ltc_control.runtime import NCP, ConversionError, load_policy
+from ltc_control.training.convert import from_ncps, from_state_dict
 
 
 def test_state_dict_plus_config_gives_the_same_policy_as_the_module(tmp_path):

@@ -9,7 +9,7 @@ import sys
 
 from ncps_reference import make_ncps_module, make_ncps_wiring
 
-from ltc_control.runtime import from_ncps
+from ltc_control.training.convert import from_ncps
 
 CHILD = """
 import json, sys

@@ -16,10 +16,10 @@ from ltc_control.runtime import (
     ModelFileError,
     ModelFileVersionError,
     Normalization,
-    from_ncps,
     load_policy,
     save_policy,
 )
+from ltc_control.training.convert import from_ncps
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from ncps_reference import (
     torch,
 )
 
-from ltc_control.runtime import from_ncps
+from ltc_control.training.convert import from_ncps
 
 STEPS = 100
 WIRINGS = ("fully_connected", "ncp", "auto_ncp", "random")

@@ -10,13 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ncps_reference import make_ncps_module, make_ncps_wiring
 
-from ltc_control.runtime import (
-    LiquidPolicy,
-    Normalization,
-    ParameterError,
-    RuntimeInputError,
-    from_ncps,
-)
+from ltc_control.runtime import LiquidPolicy, Normalization, ParameterError, RuntimeInputError
+from ltc_control.training.convert import from_ncps
 
 NORMALIZATION = Normalization(
     input_mean=np.array([0.1, -0.2, 0.3, 1.0, -1.0]),

@@ -2,15 +2,16 @@
 pushed through the table) never violates a limit through the filter, and does without it.
 
 CI runs a seeded subset (the full 200-episode runs per robot are `python -m
-ltc_control.safety.evaluation`, reported in the safety report); the violation counts are exact.
+ltc_control.evaluation.safety_episodes`, reported in the safety report); the violation counts are
+exact.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from ltc_control.evaluation.safety_episodes import EvaluationConfig, evaluate
 from ltc_control.safety import load_safety_config
-from ltc_control.safety.evaluation import EvaluationConfig, evaluate
 
 EPISODES = 20  # per robot and seed block, 1 s of simulated time each
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ltc_control.data.trajectory import Trajectory
 from ltc_control.errors import ConfigError
 from ltc_control.robots import load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
@@ -16,7 +17,6 @@ from ltc_control.sim import (
     TargetSchedule,
     TargetSegment,
     TaskError,
-    Trajectory,
     Workspace,
     collect_rollouts,
     load_rollout_plan,

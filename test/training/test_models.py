@@ -83,8 +83,8 @@ def test_state_carries_across_windows():
 
 def test_barrier_head_uses_configured_gains_at_zero_and_brakes_at_limits():
     """Raw gain 0 -> the filter's configured gains; the command is the filter's QP solution."""
+    from ltc_control.evaluation import Evaluator
     from ltc_control.robots import load_robot_description
-    from ltc_control.training import Evaluator
     from ltc_control.training.barrier import BarrierNetHead
 
     robot = load_robot_description("double_pendulum")

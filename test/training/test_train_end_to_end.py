@@ -9,8 +9,8 @@ import sys
 
 import numpy as np
 
-from ltc_control.control.signals import policy_input_names, policy_output_names
 from ltc_control.robots import load_robot_description
+from ltc_control.runtime.signals import policy_input_names, policy_output_names
 
 JOINTS = load_robot_description("double_pendulum").joint_names
 
@@ -73,7 +73,7 @@ def test_training_is_reproducible(tiny_run, tmp_path):
 
 def test_trains_from_a_rosbag_with_curation_report(tmp_path, tiny_config):
     """A rosbag2 recording alone is a data source; the curation report lands in the JSON."""
-    from ltc_control.data import make_demo_bag
+    from ltc_control.data.demo import make_demo_bag
     from ltc_control.training import train_config_from_dict
     from ltc_control.training.trainer import run_training
 

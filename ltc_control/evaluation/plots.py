@@ -7,34 +7,37 @@ from pathlib import Path
 
 import numpy as np
 
-from ltc_control.control.metrics import Recording, RunSummary
+from ltc_control.data.trajectory import Trajectory
+from ltc_control.evaluation.run_metrics import Recording, RunSummary, end_effector_errors
 from ltc_control.robots.description import RobotDescription
 
 
 def plot_run(
     recording: Recording,
+    trajectory: Trajectory,
     summary: RunSummary,
     robot: RobotDescription,
-    tracking_error: np.ndarray,
     path: Path,
 ) -> Path:
+    """`trajectory`: recording.trajectory(...) (joints, targets, applied torque); the filter's
+    activity and the contact force come from their own streams in `recording`."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    t = recording.arrays("joint_time")
+    t = trajectory.t
     limits = robot.limits
     fig, axes = plt.subplots(5, 1, figsize=(10, 13), sharex=True)
-    axes[0].plot(t, tracking_error)
+    axes[0].plot(t, end_effector_errors(trajectory))
     axes[0].set_ylabel("EE error (m)")
     axes[0].set_title(f"{robot.name}: tracking RMSE {summary.tracking_rmse_m:.3f} m")
     span = limits.upper - limits.lower
-    axes[1].plot(t, (recording.arrays("q") - limits.lower) / span)
+    axes[1].plot(t, (trajectory.q - limits.lower) / span)
     axes[1].axhline(0.0, color="k", ls="--")
     axes[1].axhline(1.0, color="k", ls="--")
     axes[1].set_ylabel("q (fraction of range)")
-    axes[2].plot(t, recording.arrays("tau_applied") / limits.effort)
+    axes[2].plot(t, trajectory.tau / limits.effort)
     for bound in (-1.0, 1.0):
         axes[2].axhline(bound, color="r", ls="--")
     axes[2].set_ylabel("torque / limit")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltc_control.control.signals import policy_input_names, policy_output_names
+from ltc_control.evaluation import Condition, EvaluationConfig, Evaluator, summarize
 from ltc_control.robots import load_robot_description
 from ltc_control.runtime import Normalization
-from ltc_control.training import Condition, EvaluationConfig, Evaluator, summarize
+from ltc_control.runtime.signals import policy_input_names, policy_output_names
 from ltc_control.training.baselines import BaselinePolicy
 
 ROBOT = load_robot_description("double_pendulum")
@@ -78,8 +78,7 @@ def test_violations_are_counted_without_the_filter():
 def test_expert_labels_fill_the_record(evaluator):
     policy = constant_policy(np.zeros(ROBOT.dof))
     controller = evaluator.learned_controller(policy, Condition())
-    _, record = evaluator.run_episode(controller, 11, label=evaluator.expert.torque)
-    trajectory = record.trajectory(ROBOT, {})
+    _, trajectory = evaluator.run_episode(controller, 11, label=evaluator.expert.torque)
     assert len(trajectory) == 201
     expected = evaluator.expert.torque(trajectory.q[50], trajectory.v[50], trajectory.target[50])
     np.testing.assert_allclose(trajectory.tau[50], expected)

@@ -1,9 +1,9 @@
 """A policy's parameters as its equations use them, read from the model-file arrays.
 
-The runtime (`ltc_control.runtime`) fuses and rescales its arrays for speed; exporters and
+The runtime's cells fuse and rescale their arrays for speed; the ONNX exporter (edge) and the
 explainers need the plain, paper-form quantities instead. This module derives them from the
 public model-file view of a policy (`network.params()`, `network.config()`, `wiring`), so it does
-not depend on the runtime's private, speed-oriented layout:
+not depend on the cells' private, speed-oriented layout:
 
 - `ltc_parameters(policy)`: LTC cell arrays after ncps' positivity constraint (softplus, or
   clipping with explicit constraints) with the wiring's masks multiplied into the synaptic
@@ -23,8 +23,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ltc_control.errors import LtcControlError
-from ltc_control.runtime import LiquidPolicy, build_network
 from ltc_control.runtime.activations import softplus
+from ltc_control.runtime.network import build_network
+from ltc_control.runtime.parameters import strip_prefix
+from ltc_control.runtime.policy import LiquidPolicy
 
 LTC_POSITIVE = ("w", "sensory_w", "cm", "gleak")
 
@@ -68,16 +70,7 @@ def with_dtype(policy: LiquidPolicy, dtype: object) -> LiquidPolicy:
     """The same policy computing in `dtype` (a float32 model's parameters are exact in float64),
     with a zero state."""
     network = build_network(policy.network.config(), policy.network.params(), np.dtype(dtype))
-    return LiquidPolicy(
-        network,
-        input_names=policy.input_names,
-        output_names=policy.output_names,
-        input_units=policy.input_units,
-        output_units=policy.output_units,
-        normalization=policy.normalization,
-        model_id=policy.model_id,
-        description=policy.description,
-    )
+    return policy.with_network(network)
 
 
 def ltc_parameters(policy: LiquidPolicy) -> dict[str, np.ndarray]:
@@ -139,9 +132,7 @@ def _wired_layers(policy: LiquidPolicy, params: dict[str, np.ndarray], mode: str
             incoming = wiring.adjacency[wiring.neurons_of_layer(index - 1)][:, units]
         # ncps' WiredCfCCell mask: wiring synapses from the layer input, all-to-all recurrent.
         mask = np.concatenate([np.abs(incoming), np.ones((len(units), len(units)))], axis=0)
-        prefixed = {
-            k.split(".", 1)[1]: v for k, v in params.items() if k.startswith(f"layer_{index}.")
-        }
+        prefixed = strip_prefix(params, f"layer_{index}.")
         source = "inputs" if index == 0 else index - 1
         layers.append(_cfc_layer(prefixed, mode, slice(start, start + len(units)), source, mask))
         start += len(units)
@@ -168,8 +159,7 @@ def _cfc_layer(params, mode, state, source, mask) -> CfCLayer:
 
 
 def _cell_params(policy: LiquidPolicy) -> dict[str, np.ndarray]:
-    prefix = "rnn_cell."
-    return {k[len(prefix) :]: v for k, v in policy.network.params().items() if k.startswith(prefix)}
+    return strip_prefix(policy.network.params(), "rnn_cell.")
 
 
 def _clip_at_zero(value: np.ndarray) -> np.ndarray:

@@ -3,10 +3,11 @@
 An episode: the MuJoCo arm (ArmSimulator, masses perturbed, noisy sensors) starts near home; a
 seeded random TargetSchedule (some targets below the table or out of reach) runs for
 `duration_s`; at each sensor instant (rate `rate_hz`, intervals jittered by ±`jitter`) the
-controller computes a nominal torque and the SafetyFilter (if enabled) turns it into the applied
-torque: once per sample, held until the next one (default: cheap, for training-time checks),
-or every control_period of the safety config on the held nominal with fresh measurements
-(`filter_at_sensor_rate=False`: the 1 kHz torque loop the filter node runs; bench/control.py).
+controller computes a nominal torque and the safety filter (if enabled) turns it into the applied
+torque through the filter node's own torque loop (control.FilterLoop): once per sample, held until
+the next one (default: cheap, for training-time checks), or every control_period of the safety
+config on the held nominal with fresh measurements (`filter_at_sensor_rate=False`: the 1 kHz
+torque loop as the filter node runs it; bench/control.py).
 A learned policy is driven through `control.PolicyController` with the sample stamps as message
 stamps, so its network steps with the real elapsed time and g(q) is added back exactly as in the
 ROS policy node (eval == deployment). Episode `i` of a seed is the same for every controller
@@ -34,16 +35,19 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ltc_control.control.filter_loop import FALLBACK, FilterLoop, FilterStatus
 from ltc_control.control.policy_controller import PolicyController
 from ltc_control.control.stamps import StampClock
+from ltc_control.data.trajectory import Trajectory, TrajectoryRows
 from ltc_control.errors import LtcControlError
+from ltc_control.evaluation.errors import EvaluationConfigError, EvaluationError
+from ltc_control.robots import load_robot_description
 from ltc_control.robots.description import RobotDescription
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.sim.expert import OperationalSpaceExpert
-from ltc_control.sim.rollouts import Trajectory
+from ltc_control.sim.rollouts import RolloutConfig, collect_rollouts
 from ltc_control.sim.simulator import ArmSimulator, randomized_simulator, sample_times
 from ltc_control.sim.task import TargetSchedule
-from ltc_control.training.errors import EvaluationError, TrainingConfigError
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,7 @@ class EvaluationConfig:
 
     def __post_init__(self) -> None:
         if self.episodes < 1 or not self.duration_s > 0.0:
-            raise TrainingConfigError(
+            raise EvaluationConfigError(
                 f"evaluation needs episodes >= 1 and duration_s > 0, got {self.episodes}, "
                 f"{self.duration_s}"
             )
@@ -163,6 +167,49 @@ class MixedController:
         return self.beta * self.expert.command(t, q, v, target) + (1.0 - self.beta) * learned
 
 
+def simulate_trajectories(
+    policy: Any,
+    robot: str,
+    episodes: int = 2,
+    duration_s: float = 6.0,
+    rate_hz: float = 100.0,
+    seed: int = 0,
+    max_dt: float = 0.1,
+) -> list[Trajectory]:
+    """Closed loop: `policy` drives the simulated arm through PolicyController at `rate_hz`
+    towards the task's random targets (`collect_rollouts` with the policy as driver); `tau` holds
+    the expert's labels, `info["applied_tau"]` what the policy applied (clamped to the limits).
+    A refused sample (see PolicyController) holds gravity compensation; `max_dt` (s) is the
+    policy node's default."""
+    description = load_robot_description(robot)
+    gravity = PinocchioDynamics(description).gravity
+    names = description.joint_names
+
+    def make_driver():
+        controller = PolicyController(
+            policy, names, StampClock(nominal_dt=1.0 / rate_hz, max_dt=max_dt), gravity
+        )
+        controller.reset()
+
+        def drive(t: float, q: np.ndarray, v: np.ndarray, target: np.ndarray) -> np.ndarray:
+            controller.set_target(target)
+            step = controller.on_joint_state(names, q, v, stamp=t, now=t)
+            return gravity(q) if step is None else step.command
+
+        return drive
+
+    config = RolloutConfig(q_noise_std=0.0005, v_noise_std=0.005)
+    return collect_rollouts(
+        description,
+        episodes,
+        duration_s,
+        rate_hz,
+        seed=seed,
+        config=config,
+        make_driver=make_driver,
+    )
+
+
 @dataclass
 class EpisodeResult:
     seed: int
@@ -191,9 +238,11 @@ class _Tally:
     kinds: dict[str, int] = field(default_factory=lambda: dict.fromkeys(VIOLATION_KINDS, 0))
     efforts: list[float] = field(default_factory=list)
 
-    def filtered(self, result: Any, nominal: np.ndarray, applied: np.ndarray, tol: float) -> None:
+    def filtered(
+        self, status: FilterStatus, nominal: np.ndarray, applied: np.ndarray, tol: float
+    ) -> None:
         self.filter_steps += 1
-        self.fallbacks += result.mode == "fallback"
+        self.fallbacks += status.mode == FALLBACK
         self.interventions += bool(np.max(np.abs(applied - nominal)) > tol)
 
     def check(
@@ -206,31 +255,6 @@ class _Tally:
             self.kinds[kind] += 1
         gravity = evaluator.dynamics.gravity(truth.q)
         self.efforts.append(float(np.sum((applied - gravity) ** 2)))
-
-
-@dataclass
-class EpisodeRecord:
-    """Per-sample arrays of one episode (for plots and DAgger labels)."""
-
-    t: list[float] = field(default_factory=list)
-    q: list[np.ndarray] = field(default_factory=list)
-    v: list[np.ndarray] = field(default_factory=list)
-    target: list[np.ndarray] = field(default_factory=list)
-    ee_position: list[np.ndarray] = field(default_factory=list)
-    label: list[np.ndarray] = field(default_factory=list)
-
-    def trajectory(self, robot: RobotDescription, info: dict[str, Any]) -> Trajectory:
-        return Trajectory(
-            robot=robot.name,
-            joint_names=robot.joint_names,
-            t=np.array(self.t),
-            q=np.array(self.q),
-            v=np.array(self.v),
-            target=np.array(self.target),
-            ee_position=np.array(self.ee_position),
-            tau=np.array(self.label),
-            info=info,
-        )
 
 
 class Evaluator:
@@ -279,8 +303,10 @@ class Evaluator:
         seed: int,
         condition: Condition = NOMINAL,
         label: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
-    ) -> tuple[EpisodeResult, EpisodeRecord]:
-        """One closed-loop episode; `label(q, v, target)` (e.g. the expert) fills record.label."""
+    ) -> tuple[EpisodeResult, Trajectory]:
+        """One closed-loop episode and its samples (ee_position: the true end effector). `tau` is
+        the controller's nominal command, or `label(q, v, target)` (e.g. the expert) when given;
+        info["nominal_tau"] then holds the controller's command."""
         cfg, robot = self.config, self.robot
         rng = np.random.default_rng(seed)
         sim = randomized_simulator(robot, rng, seed, cfg)
@@ -293,9 +319,10 @@ class Evaluator:
             cfg.unreachable_fraction,
         )
         filter_rate = condition.rate_hz if cfg.filter_at_sensor_rate else None
-        safety = self.safety_filter(filter_rate) if cfg.use_filter else None
+        loop = FilterLoop(self.safety_filter(filter_rate)) if cfg.use_filter else None
         controller.reset()
-        record = EpisodeRecord()
+        rows = TrajectoryRows()
+        nominals = []
         errors = []
         tally = _Tally()
         times = sample_times(cfg.duration_s, condition.rate_hz, condition.jitter, seed)
@@ -308,15 +335,19 @@ class Evaluator:
             ee = sim.true_state().ee_position
             if schedule.label_at(t) == "reachable":
                 errors.append(np.sum((ee - target) ** 2))
-            record.t.append(float(t))
-            record.q.append(measured.q)
-            record.v.append(measured.v)
-            record.target.append(target)
-            record.ee_position.append(ee)
-            if label is not None:
-                record.label.append(label(measured.q, measured.v, target))
+            tau = nominal if label is None else label(measured.q, measured.v, target)
+            rows.append(float(t), measured.q, measured.v, target, ee, tau)
+            nominals.append(nominal)
             end = times[k + 1] if k + 1 < len(times) else t + period
-            self._hold(sim, safety, nominal, measured, end, tally)
+            self._hold(sim, loop, nominal, measured, end, tally)
+        info: dict[str, Any] = {
+            "seed": seed,
+            "rate_hz": condition.rate_hz,
+            "jitter": condition.jitter,
+        }
+        if label is not None:
+            info["nominal_tau"] = np.array(nominals)
+        record = rows.trajectory(robot.name, robot.joint_names, info)
         result = EpisodeResult(
             seed=seed,
             tracking_rmse=float(np.sqrt(np.mean(errors))) if errors else 0.0,
@@ -334,29 +365,33 @@ class Evaluator:
     def _hold(
         self,
         sim: ArmSimulator,
-        safety: Any,
+        loop: FilterLoop | None,
         nominal: np.ndarray,
         measured: Any,
         end: float,
         tally: _Tally,
     ) -> None:
-        """Apply `nominal` until `end` (s): unfiltered, filtered once (filter at the sensor
-        rate), or re-filtered every filter period with fresh measurements (the torque loop);
-        limits are checked on the true state after every period."""
-        if safety is None:
+        """Apply `nominal` until `end` (s): unfiltered, or through the filter node's torque loop
+        (FilterLoop: the nominal command held, answered once per sample when the filter runs at
+        the sensor rate, else every filter period with fresh measurements); limits are checked
+        on the true state after every period."""
+        if loop is None:
             sim.apply(nominal)
             sim.advance_to(end)
             tally.check(self, sim, nominal, None)
             return
-        step = None if self.config.filter_at_sensor_rate else safety.config.control_period
+        names = self.robot.joint_names
+        step = None if self.config.filter_at_sensor_rate else loop.filter.config.control_period
         now = sim.time
+        loop.on_nominal(names, nominal, now)
         while True:
-            result = safety.filter(measured.q, measured.v, nominal)
-            applied = sim.apply(result.command)
-            tally.filtered(result, nominal, applied, self.config.intervention_tolerance)
+            loop.on_joint_state(names, measured.q, measured.v, stamp=now, now=now)
+            status = loop.step(now)
+            applied = sim.apply(status.command)
+            tally.filtered(status, nominal, applied, self.config.intervention_tolerance)
             now = end if step is None else min(now + step, end)
             sim.advance_to(now)
-            tally.check(self, sim, applied, safety)
+            tally.check(self, sim, applied, loop.filter)
             if now >= end - 1e-9:
                 return
             measured = sim.measure()
@@ -377,9 +412,8 @@ class Evaluator:
     def _force_max(self) -> float:
         return self.safety_filter().config.force_max
 
-    def _success(self, schedule: TargetSchedule, record: EpisodeRecord) -> bool:
-        t = np.array(record.t)
-        ee, targets = np.array(record.ee_position), np.array(record.target)
+    def _success(self, schedule: TargetSchedule, record: Trajectory) -> bool:
+        t, ee, targets = record.t, record.ee_position, record.target
         ends = [s.start for s in schedule.segments[1:]] + [t[-1] + 1e-9]
         for segment, end in zip(schedule.segments, ends, strict=True):
             if segment.kind != "hold" or segment.label != "reachable":
@@ -427,7 +461,3 @@ def summarize(results: Sequence[EpisodeResult]) -> dict[str, float]:
         f"violations_{kind}": int(sum(r.violation_kinds[kind] for r in results))
         for kind in VIOLATION_KINDS
     }
-
-
-def with_episodes(config: EvaluationConfig, episodes: int) -> EvaluationConfig:
-    return replace(config, episodes=episodes)
