@@ -71,3 +71,32 @@ def test_gains_hold_matches_gains_to_the_nominal_stamp() -> None:
     assert hold.stale == 2
     hold.start()
     assert hold.for_step() is None
+
+
+def test_the_filter_loop_filters_each_command_with_its_own_gains() -> None:
+    from ltc_control.control.filter_loop import FILTERED, FilterLoop
+
+    robot = load_robot_description("panda")
+    loop = FilterLoop(SafetyFilter(robot, load_safety_config("panda")))
+    names, zero, configured = robot.joint_names, np.zeros(robot.dof), loop.filter.configured_gains
+    gain_names = loop.filter.gain_names
+
+    def cycle(t: float):
+        assert loop.on_joint_state(names, robot.home, zero, stamp=t, now=t)
+        return loop.step(t)
+
+    loop.on_nominal(names, zero, now=0.0, stamp=0.0)
+    assert cycle(0.001).mode == FILTERED and loop.gains.stale == 0  # no gains: plain policy
+    np.testing.assert_array_equal(cycle(0.002).gains, configured)
+    assert loop.filter.counters["learned_gains"] == 0
+    assert loop.on_gains(gain_names, 0.5 * configured, stamp=0.01)
+    loop.on_nominal(names, zero, now=0.01, stamp=0.01)
+    np.testing.assert_array_equal(cycle(0.011).gains, 0.5 * configured)
+    loop.on_nominal(names, zero, now=0.02, stamp=0.02)  # its gains never came
+    np.testing.assert_array_equal(cycle(0.021).gains, configured)
+    assert loop.gains.stale == 1 and loop.filter.counters["learned_gains"] == 2
+    assert not loop.on_gains(gain_names[:1], [1.0, 2.0], stamp=0.03)
+    assert loop.rejected == 1 and "barrier gains refused" in loop.refusal
+    loop.start()  # a new activation: a plain policy again until gains arrive
+    loop.on_nominal(names, zero, now=0.04, stamp=0.04)
+    assert cycle(0.041).mode == FILTERED and loop.filter.counters["learned_gains"] == 2
