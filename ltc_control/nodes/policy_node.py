@@ -101,11 +101,13 @@ class PolicyNode(Node):
             self.policy, robot.joint_names, clock, PinocchioDynamics(robot).gravity, period
         )
         self.timer = ComputeTimer(period)
-        self.gain_outputs, self.gains_pub = None, None
+        # Advertised for every model (the filter's subscription always meets a publisher, so a
+        # launch file's remaps are checked alike), published only for a BarrierNet model.
+        self.gains_pub = self.create_publisher(BarrierGains, "barrier_gains", 10)
+        self.gain_outputs = None
         if GainOutputs.present(self.policy.output_names):
             safety = load_safety_config(p["safety_config"] or robot.name)
             self.gain_outputs = GainOutputs(self.policy.output_names, safety.gains_by_name())
-            self.gains_pub = self.create_publisher(BarrierGains, "barrier_gains", 10)
             self._gains_msg = BarrierGains(names=list(self.gain_outputs.names))
         self._refusals_logged = 0
         self.publish_policy_state = p["publish_policy_state"]
@@ -152,7 +154,7 @@ class PolicyNode(Node):
             if step is None:
                 self._log_refusals()
                 return
-            if self.gains_pub is not None:  # first: the filter finds them when the command lands
+            if self.gain_outputs is not None:  # first: the filter has them when the command lands
                 gains = self._gains_msg
                 gains.header = msg.header
                 gains.gains = as_float64_array(self.gain_outputs(step.outputs))
