@@ -1,8 +1,8 @@
 """Each shipped launch file from an install (colcon and pip, see installs.py), started as
-`ros2 launch` would start it: one process per <node>, the installed executable, the installed
-parameter files and the launch file's remaps and parameters (ltc_control.nodes.launch_xml reads
-the installed file; bringup.ros_arguments gives each node its --ros-args), in a working directory
-outside the checkout. A probe node in this process checks the running graph over DDS."""
+`ros2 launch` would start it: one process per <node> (composed_nodes by default), the installed
+executable with its own arguments, the installed parameter files and the launch file's remaps and
+parameters (ltc_control.nodes.launch_xml reads the installed file, bringup.ros_arguments gives
+the --ros-args), in a working directory outside the checkout. A probe node in this process checks the running graph over DDS."""
 
 from __future__ import annotations
 
@@ -38,10 +38,12 @@ def launched(installed: Install, launch_file: str, workdir: Path) -> Iterator[li
         for node in launch.nodes:
             assert node.package == PACKAGE, node
             assert all(f.is_relative_to(installed.share) for f in node.parameter_files), node
-            log = (workdir / f"{node.name}.log").open("w")
+            log = (workdir / f"{node.name or node.executable}.log").open("w")
             processes.append(
                 subprocess.Popen(
-                    installed.command(node.executable, *ros_arguments(node, workdir)),
+                    installed.command(
+                        node.executable, *node.arguments, *ros_arguments(node, workdir)
+                    ),
                     env=installed.env,
                     cwd=workdir,
                     stdout=log,
