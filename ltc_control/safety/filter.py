@@ -14,9 +14,9 @@ Promises (tested in test/safety):
 - Per-step class-K gains (BarrierNet mode, `filter(..., gains=...)`, in `gain_names` order): a
   gain is used only inside its safe range: 0 < gain <= learned_gain_max_ratio x the configured
   gain (the cap) and gain x control_period < 1 (the sampled-data bound of
-  ltc_control.safety.constraints);
-  any other gain (non-finite, <= 0, beyond the range) and every gain of a vector of the wrong
-  length is replaced by the configured gain and counted in `counters["gains_replaced"]`. Then a
+  ltc_control.safety.constraints); any other gain (non-finite, <= 0, beyond the range) and
+  every gain of a vector of the wrong length is replaced by the configured gain and counted in
+  `counters["gains_replaced"]`. Then a
   relative-degree-2 group's gain_1 is raised where needed (never past the cap) so psi1 = h' +
   gain_1 h >= 0 on its rows: that set is what the HOCBF keeps invariant, and a gain_1 dropping
   while a limit approaches would leave it (counted in `gains_raised`). So no input loosens a row
@@ -183,17 +183,6 @@ class SafetyFilter:
             raise ConfigError(f"safety config 'braking_damping' must have {self.robot.dof} values")
         self.braking_damping = damping
         _, groups = self.rows(self.robot.home, np.zeros(self.robot.dof))
-        self.gain_names = tuple(
-            f"{rows.name}.gain_{i + 1}" for rows in groups for i in range(rows.relative_degree)
-        )
-        self.configured_gains = np.array([g for rows in groups for g in rows.gains], dtype=float)
-        self.configured_gains.flags.writeable = False  # results share it
-        self.gain_cap = config.learned_gain_max_ratio * self.configured_gains
-        self._configured_step = _StepGains(self.configured_gains, 0, None)
-        # (gain index, rows) of each relative-degree-2 group's gain_1; the largest it may take
-        # (the cap, strictly inside the sampled-data bound: 1e-9 keeps gain * dt < 1 in floats).
-        gain_starts = np.cumsum([0, *(rows.relative_degree for rows in groups)])
-        self._inner_gain_ceiling = np.minimum(self.gain_cap, (1.0 - 1e-9) / config.control_period)
         self.layout = RowLayout.of(
             groups,
             self._soft,
@@ -201,20 +190,7 @@ class SafetyFilter:
             config.slack_quadratic_penalty,
             config.control_period,
         )
-        inner = [
-            (int(gain_starts[g]), rows_of)
-            for g, (rows, rows_of) in enumerate(zip(groups, self.layout.group_rows, strict=True))
-            if rows.relative_degree == 2
-        ]
-        # The rows of those groups (stacked), and per group its gain_1's index and first row there.
-        self._inner_rows = np.array(
-            [r for _, rows_of in inner for r in range(rows_of.start, rows_of.stop)], dtype=int
-        )
-        sizes = [rows_of.stop - rows_of.start for _, rows_of in inner]
-        self._inner_gains = (
-            np.array([index for index, _ in inner], dtype=int),
-            np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(int),
-        )
+        self._configure_gains(groups, config)
         self.qp_bounds = box_bounds(self.layout, self.torque_reference, self.torque_box.limit)
         self.assembly = assembly_for(
             self.constraints, self.layout, self.torque_reference, self.qp_bounds, self._compiled
@@ -224,13 +200,41 @@ class SafetyFilter:
         self._view = _ConfiguredView(self.torque_box, self.constraints, self.layout, self.robot.dof)
         self.solver.reset()
 
+    def _configure_gains(self, groups: list[BarrierRows], config: SafetyConfig) -> None:
+        """Gain names, configured gains and cap (BarrierNet mode), and where the gain_1 floor
+        looks: each relative-degree-2 group's gain_1 index and rows."""
+        self.gain_names = tuple(
+            f"{rows.name}.gain_{i + 1}" for rows in groups for i in range(rows.relative_degree)
+        )
+        self.configured_gains = np.array([g for rows in groups for g in rows.gains], dtype=float)
+        self.configured_gains.flags.writeable = False  # results share it
+        self.gain_cap = config.learned_gain_max_ratio * self.configured_gains
+        self._configured_step = _StepGains(self.configured_gains, 0, None)
+        # The largest a raised gain_1 may take: the cap, strictly inside the sampled-data bound
+        # (1e-9 keeps gain * dt < 1 in floats).
+        self._inner_gain_ceiling = np.minimum(self.gain_cap, (1.0 - 1e-9) / config.control_period)
+        gain_starts = np.cumsum([0, *(rows.relative_degree for rows in groups)])
+        inner = [
+            (int(gain_starts[g]), rows_of)
+            for g, (rows, rows_of) in enumerate(zip(groups, self.layout.group_rows, strict=True))
+            if rows.relative_degree == 2
+        ]
+        # Those groups' rows (stacked), and per group its gain_1's index and first row there.
+        self._inner_rows = np.array(
+            [r for _, rows_of in inner for r in range(rows_of.start, rows_of.stop)], dtype=int
+        )
+        sizes = [rows_of.stop - rows_of.start for _, rows_of in inner]
+        self._inner_gains = (
+            np.array([index for index, _ in inner], dtype=int),
+            np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(int),
+        )
+
     def tighten(self, **changes) -> None:
         """Change limit keys at run time; refuses anything looser than the robot description
         (torque_limit_scale <= 1, margins >= 0) or than the construction-time config for limits
         the description does not have (force_max, workspace box, learned_gain_max_ratio).
-        Raises ConfigError. A filter
-        built with a custom constraint list only accepts torque_limit_scale (its constraints
-        carry their own limits)."""
+        Raises ConfigError. A filter built with a custom constraint list only accepts
+        torque_limit_scale (its constraints carry their own limits)."""
         allowed = _TIGHTEN_KEYS if self._custom_constraints is None else {"torque_limit_scale"}
         unknown = sorted(set(changes) - allowed)
         if unknown:
