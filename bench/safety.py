@@ -2,7 +2,8 @@
 specification, the numpy reference assembly, the QP solvers on the same problems, and the
 BarrierNet layer vs qpth. Runs in < 60 s.
 
-Prints a table, then one JSON line (last line) with p50_us_7dof, p99_us_7dof, cvxpy_p50_us_7dof,
+Prints a table, then one JSON line (last line) with p50_us_7dof, p99_us_7dof,
+p50_us_7dof_learned_gains (per-step BarrierNet gains), cvxpy_p50_us_7dof,
 speedup_7dof, max_diff_vs_cvxpy (N·m), p50_us_2dof, and the solver/layer figures.
 Machines are shared and noisy: compare the ratios measured in the same run.
 """
@@ -61,14 +62,16 @@ def closed_loop_states(robot, safety_filter, steps: int, seed: int = 0):
     return states
 
 
-def time_filter(safety_filter, states, cpu_times: list | None = None):
+def time_filter(safety_filter, states, cpu_times: list | None = None, gains=None):
     """Wall time per step (µs) and commands; CPU time of this thread per step into cpu_times
-    (on a shared machine, wall-clock p99 measures the other tenants' load as much as ours)."""
+    (on a shared machine, wall-clock p99 measures the other tenants' load as much as ours).
+    `gains`: per-step gains, one vector per state (BarrierNet mode)."""
     safety_filter.solver.reset()
     times, commands = [], []
-    for q, v, u in states:
+    gains = gains if gains is not None else [None] * len(states)
+    for (q, v, u), step_gains in zip(states, gains, strict=True):
         cpu_start, start = time.thread_time(), time.perf_counter()
-        result = safety_filter.filter(q, v, u)
+        result = safety_filter.filter(q, v, u, step_gains)
         times.append(time.perf_counter() - start)
         if cpu_times is not None:
             cpu_times.append(time.thread_time() - cpu_start)
@@ -101,6 +104,10 @@ def robot_figures(name: str) -> dict:
     safety_filter.solver.warm_start = True
     reference_path = SafetyFilter(robot, safety_filter.config, compiled=False)
     numpy_path, _ = time_filter(reference_path, states)
+    # BarrierNet mode: gains drawn in (0.5, 2) x configured (training's range), new every step.
+    rng = np.random.default_rng(0)
+    scales = rng.uniform(0.5, 2.0, (len(states), len(safety_filter.gain_names)))
+    learned, _ = time_filter(safety_filter, states, gains=scales * safety_filter.configured_gains)
     subset = states[:: max(1, len(states) // SPEC_STATES)][:SPEC_STATES]
     fast_times, fast_commands = time_filter(safety_filter, subset)
     spec_times, spec_commands = time_spec(CvxpySpecification(safety_filter), subset)
@@ -120,6 +127,8 @@ def robot_figures(name: str) -> dict:
         "cpu_p99_us": float(np.percentile(cpu, 99)),
         "p50_us_cold": float(np.median(cold)),
         "p50_us_numpy": float(np.median(numpy_path)),
+        "p50_us_learned_gains": float(np.median(learned)),
+        "p99_us_learned_gains": float(np.percentile(learned, 99)),
         "p99_us_numpy": float(np.percentile(numpy_path, 99)),
         "p99_us_cold": float(np.percentile(cold, 99)),
         "same_states_p50_us": float(np.median(fast_times)),
@@ -263,6 +272,9 @@ def main() -> None:
             f"{label + ' fast path, DAQP cold start':<38}{figures['p50_us_cold']:>10.1f}{figures['p99_us_cold']:>10.1f}"
         )
         print(
+            f"{label + ' per-step gains (BarrierNet)':<38}{figures['p50_us_learned_gains']:>10.1f}{figures['p99_us_learned_gains']:>10.1f}"
+        )
+        print(
             f"{label + ' numpy reference assembly':<38}{figures['p50_us_numpy']:>10.1f}{figures['p99_us_numpy']:>10.1f}"
         )
         print(
@@ -288,6 +300,8 @@ def main() -> None:
         "p99_us_7dof": round(panda["p99_us"], 1),
         "p50_us_7dof_cold_start": round(panda["p50_us_cold"], 1),
         "p50_us_7dof_numpy_assembly": round(panda["p50_us_numpy"], 1),
+        "p50_us_7dof_learned_gains": round(panda["p50_us_learned_gains"], 1),
+        "p99_us_7dof_learned_gains": round(panda["p99_us_learned_gains"], 1),
         "cpu_p50_us_7dof": round(panda["cpu_p50_us"], 1),
         "cpu_p99_us_7dof": round(panda["cpu_p99_us"], 1),
         "cvxpy_p50_us_7dof": round(panda["cvxpy_p50_us"], 1),

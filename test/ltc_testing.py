@@ -4,6 +4,7 @@ sys.path under pytest, and benchmarks add it)."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -12,26 +13,39 @@ from ltc_control.robots import load_robot_description
 from ltc_control.runtime.signals import policy_input_names, policy_output_names
 
 
-def write_untrained_policy(robot_name: str, path: Path, seed: int = 0) -> Path:
+def write_untrained_policy(
+    robot_name: str, path: Path, seed: int = 0, pinned: Mapping[str, float] | None = None
+) -> Path:
     """A 19-neuron CfC/AutoNCP with the deployment I/O names and fresh (untrained) weights.
 
     Integration tests need a real model file, not a good one: its small outputs on top of
-    gravity compensation keep the arm near where it is.
+    gravity compensation keep the arm near where it is. `pinned`: outputs held at a value
+    (output std 1e-9 around it), by name; a `cbf_gain/...` name adds that output (a BarrierNet
+    model's raw gain).
     """
     import torch
     from ncps.torch import CfC
     from ncps.wirings import AutoNCP
 
+    from ltc_control.runtime.policy import Normalization
     from ltc_control.training.convert import from_ncps
 
     torch.manual_seed(seed)
     robot = load_robot_description(robot_name)
     inputs = policy_input_names(robot.joint_names)
-    module = CfC(len(inputs), AutoNCP(19, robot.dof, seed=seed), batch_first=True)
+    pinned = dict(pinned or {})
+    outputs = policy_output_names(robot.joint_names)
+    outputs += [name for name in pinned if name not in outputs]
+    module = CfC(len(inputs), AutoNCP(19, len(outputs), seed=seed), batch_first=True)
+    normalization = Normalization.identity(len(inputs), len(outputs))
+    for i, name in enumerate(outputs):
+        if name in pinned:
+            normalization.output_mean[i], normalization.output_std[i] = pinned[name], 1e-9
     from_ncps(
         module,
         input_names=inputs,
-        output_names=policy_output_names(robot.joint_names),
+        output_names=outputs,
+        normalization=normalization,
         model_id=f"untrained-{robot_name}",
         path=path,
     )

@@ -15,6 +15,10 @@ The filter node and the closed-loop evaluation's torque-loop mode both run it. P
   the timeout or that far in the future (StampClock) are refused and counted in `rejected`; a
   clock jump backwards (simulator reset) is accepted. A malformed nominal command is refused and
   counted, and the loop brakes ("fallback") until a good one arrives.
+- BarrierNet mode (control.barrier_gains.GainsHold): once class-K gains have arrived
+  (`on_gains`), each cycle filters the held nominal command with the gains stamped like it
+  (`on_nominal`'s stamp), else with the configured gains, counted in `gains.stale`; the filter
+  keeps each gain inside its safe range (SafetyFilter). Without gains nothing changes.
 - An exception from the filter core (e.g. a crashing solver) is caught, counted in
   `filter_errors` and answered with braking ("fallback"): the last line before the motors never
   crashes. Whatever happens, the command is inside the torque box.
@@ -28,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ltc_control.control.barrier_gains import GainsHold
 from ltc_control.control.stamps import StampClock
 from ltc_control.control.watchdog import CommandWatchdog
 from ltc_control.runtime.signals import JointMatcher, SignalError
@@ -66,6 +71,11 @@ class FilterStatus:
     def active_constraints(self) -> tuple[str, ...]:
         return () if self.result is None else self.result.active_constraints
 
+    @property
+    def gains(self) -> np.ndarray:
+        """Class-K gains the QP step used (1/s, SafetyFilter.gain_names order); empty without."""
+        return np.zeros(0) if self.result is None else self.result.gains
+
 
 class FilterLoop:
     """One safety filter's torque loop (see the module docstring); `start` begins an activation."""
@@ -85,6 +95,7 @@ class FilterLoop:
         )
         self._unevaluated = np.full(len(safety_filter.constraint_names), np.nan)
         self._no_nominal = np.full(safety_filter.robot.dof, np.nan)
+        self.gains = GainsHold(safety_filter.gain_names, safety_filter.configured_gains)
         self.rejected = 0  # joint states and nominal commands refused
         self.refusal = ""  # why the latest one was refused
         self.filter_errors = 0  # exceptions from the filter core
@@ -102,6 +113,7 @@ class FilterLoop:
         self.nominal_problem = WAITING_REASON  # why there is no nominal command
         self.watchdog.reset()
         self.stamps.reset()
+        self.gains.start()
 
     @property
     def waiting_for_nominal(self) -> bool:
@@ -109,8 +121,11 @@ class FilterLoop:
         return self.nominal_problem == WAITING_REASON
 
     # --- inputs -----------------------------------------------------------------------------
-    def on_nominal(self, names: Sequence[str], effort: Sequence[float], now: float) -> bool:
-        """Hold a nominal command (N·m, joints matched by name); False if refused."""
+    def on_nominal(
+        self, names: Sequence[str], effort: Sequence[float], now: float, stamp: float | None = None
+    ) -> bool:
+        """Hold a nominal command (N·m, joints matched by name; `stamp` s, to find its gains);
+        False if refused."""
         try:
             self.nominal = self._match_nominal(names, effort)
         except SignalError as exc:
@@ -118,8 +133,17 @@ class FilterLoop:
             self.nominal, self.nominal_problem = None, f"malformed nominal command: {exc}"
             return False
         self.nominal_problem = ""
+        self.gains.on_nominal(stamp)
         self.watchdog.command_received(now)
         return True
+
+    def on_gains(self, names: Sequence[str], gains: Sequence[float], stamp: float) -> bool:
+        """Hold the class-K gains (1/s, by name) for the nominal command stamped `stamp`; False
+        (refused, counted) if names and gains differ in length."""
+        if self.gains.on_gains(stamp, names, gains):
+            return True
+        self.refuse(f"barrier gains refused: {len(names)} names, {len(gains)} gains")
+        return False
 
     def on_joint_state(
         self,
@@ -159,7 +183,7 @@ class FilterLoop:
         if self.nominal is None:
             return self.brake(self.nominal_problem)
         try:
-            result = self.filter.filter(self.q, self.v, self.nominal)
+            result = self.filter.filter(self.q, self.v, self.nominal, self.gains.for_step())
         except Exception as exc:  # the last line before the motors: brake, never crash
             self.filter_errors += 1
             self.error = exc

@@ -50,6 +50,7 @@ class PolicyStep:
     elapsed: float  # s, dt given to the network
     command: np.ndarray  # N·m, in the robot's joint order
     verdict: StampVerdict
+    outputs: np.ndarray  # the network's raw output vector (e.g. a BarrierNet model's gains)
 
 
 class PolicyController:
@@ -146,7 +147,8 @@ class PolicyController:
         except RuntimeInputError:  # the runtime leaves the state unchanged
             self.rejections["network_input"] += 1
             return None
-        command = np.asarray(output, dtype=float).reshape(-1)[self._order]
+        outputs = np.asarray(output, dtype=float).reshape(-1)
+        command = outputs[self._order]
         if self._gravity is not None:
             command = command + self._gravity(q)
         if self._task_law is not None and np.all(np.isfinite(command)):
@@ -156,4 +158,4 @@ class PolicyController:
             self.policy.reset()
             return None
         self.steps += 1
-        return PolicyStep(stamp=stamp, elapsed=dt, command=command, verdict=verdict)
+        return PolicyStep(stamp, dt, command, verdict, outputs)

@@ -33,12 +33,13 @@ Metrics per episode (units):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
 
+from ltc_control.control.barrier_gains import GainOutputs
 from ltc_control.control.filter_loop import FALLBACK, FilterLoop, FilterStatus
 from ltc_control.control.policy_controller import PolicyController
 from ltc_control.control.stamps import StampClock
@@ -151,7 +152,9 @@ def deployed_controller(
 
 
 class LearnedController:
-    """A policy (runtime LiquidPolicy or BaselinePolicy) behind the deployed PolicyController."""
+    """A policy (runtime LiquidPolicy or BaselinePolicy) behind the deployed PolicyController.
+    A BarrierNet model's class-K gains (mapped around `configured_gains`, by name, as the
+    policy node does) are `gains` after each command: (names, values); None for other models."""
 
     def __init__(
         self,
@@ -160,10 +163,15 @@ class LearnedController:
         dynamics: PinocchioDynamics,
         nominal_dt: float,
         max_dt: float = 0.1,
+        configured_gains: Mapping[str, float] | None = None,
     ) -> None:
         clock = StampClock(nominal_dt=nominal_dt, max_dt=max_dt)
         self.controller, self.task_law = deployed_controller(policy, robot, dynamics, clock)
         self.joint_names = list(robot.joint_names)
+        self.gain_outputs = None
+        if configured_gains is not None and GainOutputs.present(policy.output_names):
+            self.gain_outputs = GainOutputs(policy.output_names, configured_gains)
+        self.gains: tuple[tuple[str, ...], np.ndarray] | None = None
 
     def reset(self) -> None:
         self.controller.reset()
@@ -176,6 +184,8 @@ class LearnedController:
             raise EvaluationError(
                 f"policy refused the sample at t={t}: {dict(self.controller.rejections)}"
             )
+        if self.gain_outputs is not None:
+            self.gains = (self.gain_outputs.names, self.gain_outputs(step.outputs))
         return step.command
 
 
@@ -306,7 +316,13 @@ class Evaluator:
         return ExpertController(self.expert)
 
     def learned_controller(self, policy: Any, condition: Condition) -> LearnedController:
-        return LearnedController(policy, self.robot, self.dynamics, 1.0 / condition.rate_hz)
+        """The policy behind PolicyController; a BarrierNet model's gains are mapped around the
+        gains of the filter its episodes run (see run_episode)."""
+        filter_rate = condition.rate_hz if self.config.filter_at_sensor_rate else None
+        configured = self.safety_filter(filter_rate).config.gains_by_name()
+        return LearnedController(
+            policy, self.robot, self.dynamics, 1.0 / condition.rate_hz, configured_gains=configured
+        )
 
     def safety_filter(self, rate_hz: float | None = None) -> Any:
         """The robot's SafetyFilter (config/<robot>/safety.yaml). With `rate_hz` it runs at that
@@ -371,8 +387,9 @@ class Evaluator:
             rows.append(float(t), measured.q, measured.v, target, ee, tau)
             nominals.append(nominal)
             end = times[k + 1] if k + 1 < len(times) else t + period
+            gains = getattr(controller, "gains", None)  # a BarrierNet policy's, for this command
             broken_before = tally.violations
-            self._hold(sim, loop, nominal, measured, end, tally)
+            self._hold(sim, loop, nominal, measured, end, tally, gains)
             violations.append(tally.violations - broken_before)
         info: dict[str, Any] = {
             "seed": seed,
@@ -406,11 +423,13 @@ class Evaluator:
         measured: Any,
         end: float,
         tally: _Tally,
+        gains: tuple[Sequence[str], np.ndarray] | None = None,
     ) -> None:
         """Apply `nominal` until `end` (s): unfiltered, or through the filter node's torque loop
         (FilterLoop: the nominal command held, answered once per sample when the filter runs at
-        the sensor rate, else every filter period with fresh measurements); limits are checked
-        on the true state after every period."""
+        the sensor rate, else every filter period with fresh measurements; with a BarrierNet
+        policy's `gains` for it, as the filter node gets them); limits are checked on the true
+        state after every period."""
         if loop is None:
             sim.apply(nominal)
             sim.advance_to(end)
@@ -419,7 +438,9 @@ class Evaluator:
         names = self.robot.joint_names
         step = None if self.config.filter_at_sensor_rate else loop.filter.config.control_period
         now = sim.time
-        loop.on_nominal(names, nominal, now)
+        if gains is not None:
+            loop.on_gains(*gains, stamp=now)
+        loop.on_nominal(names, nominal, now, stamp=now)
         while True:
             loop.on_joint_state(names, measured.q, measured.v, stamp=now, now=now)
             status = loop.step(now)

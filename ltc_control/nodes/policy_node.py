@@ -6,6 +6,10 @@ Publishes  `nominal_command` (sensor_msgs/JointState: name + effort N·m, stampe
            state that produced it) and `policy_state` (ltc_control/PolicyState: neuron
            activities, elapsed time, model id, counters).
            `/diagnostics` (steps, refusals by reason, compute time, deadline overruns).
+           For a BarrierNet model (outputs `cbf_gain/...`, training.barrier) also
+           `barrier_gains` (ltc_control/BarrierGains: the class-K gains for each nominal command,
+           1/s, stamped like it; control.barrier_gains maps the raw outputs as training did,
+           around the gains of `safety_config`).
 Service    `~/reset` (std_srvs/Trigger): forget the hidden state (a new episode).
 
 The network steps on accepted joint states at most `control_rate_hz` (the rate it was trained at;
@@ -23,9 +27,10 @@ from rclpy.serialization import deserialize_message
 from sensor_msgs.msg import JointState
 from std_srvs.srv import Trigger
 
+from ltc_control.control.barrier_gains import GainOutputs
 from ltc_control.control.policy_controller import PolicyController, PolicyStep
 from ltc_control.control.stamps import StampClock
-from ltc_control.msg import PolicyState
+from ltc_control.msg import BarrierGains, PolicyState
 from ltc_control.nodes.diagnostics import OK, WARN, diagnostic_array
 from ltc_control.nodes.fields import as_float64_array, header_stamp, to_seconds
 from ltc_control.nodes.parameters import (
@@ -40,6 +45,7 @@ from ltc_control.resources import shipped_policy
 from ltc_control.robots import load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.runtime import load_policy
+from ltc_control.safety.config import load_safety_config
 from ltc_control.sim.expert import OperationalSpaceExpert
 
 NODE_NAME = "policy"
@@ -69,6 +75,12 @@ PARAMETERS = (
         "reset_jump", 0.5, "a clock jump backwards beyond this resets the network, s", 1e-3, 1e6
     ),
     ParameterSpec("publish_policy_state", True, "publish PolicyState after every step"),
+    ParameterSpec(
+        "safety_config",
+        "",
+        "safety config whose gains a BarrierNet model's outputs scale; empty = the robot's",
+        read_only=True,
+    ),
     ParameterSpec("diagnostics_period", 1.0, "period of /diagnostics, s", 0.01, 60.0),
 )
 
@@ -97,6 +109,14 @@ class PolicyNode(Node):
             OperationalSpaceExpert(dynamics).task_torque,  # for ee_acceleration actions
         )
         self.timer = ComputeTimer(period)
+        # Advertised for every model (the filter's subscription always meets a publisher, so a
+        # launch file's remaps are checked alike), published only for a BarrierNet model.
+        self.gains_pub = self.create_publisher(BarrierGains, "barrier_gains", 10)
+        self.gain_outputs = None
+        if GainOutputs.present(self.policy.output_names):
+            safety = load_safety_config(p["safety_config"] or robot.name)
+            self.gain_outputs = GainOutputs(self.policy.output_names, safety.gains_by_name())
+            self._gains_msg = BarrierGains(names=list(self.gain_outputs.names))
         self._refusals_logged = 0
         self.publish_policy_state = p["publish_policy_state"]
         self.command_pub = self.create_publisher(JointState, "nominal_command", 10)
@@ -142,6 +162,11 @@ class PolicyNode(Node):
             if step is None:
                 self._log_refusals()
                 return
+            if self.gain_outputs is not None:  # first: the filter has them when the command lands
+                gains = self._gains_msg
+                gains.header = msg.header
+                gains.gains = as_float64_array(self.gain_outputs(step.outputs))
+                self.gains_pub.publish(gains)
             command = self._command_msg  # reused: publish() serialises it at once
             command.header = msg.header
             command.effort = as_float64_array(step.command)

@@ -1,7 +1,9 @@
 """Safety filter node (managed): the last thing between a network and the motors.
 
-Subscribes `joint_states` (sensor_msgs/JointState, matched by name) and `nominal_command`
-           (sensor_msgs/JointState: effort N·m, from the policy node).
+Subscribes `joint_states` (sensor_msgs/JointState, matched by name), `nominal_command`
+           (sensor_msgs/JointState: effort N·m, from the policy node) and `barrier_gains`
+           (ltc_control/BarrierGains, from a BarrierNet policy: class-K gains per nominal command,
+           matched to it by stamp in FilterLoop).
 Publishes  `commands` (std_msgs/Float64MultiArray, N·m, the robot's joint order: remap to
            `/<effort_controller>/commands`), `safety_status` (ltc_control/SafetyStatus) and
            `/diagnostics` (diagnostic_msgs/DiagnosticArray: OK / WARN / ERROR).
@@ -15,6 +17,8 @@ state, and every quarter `watchdog_timeout` by a timer in case the states stop. 
 and SIGINT/SIGTERM, publish a final braking command first. Filter parameters (`filter.*`,
 defaults from config/<robot>/safety.yaml) can be tightened at run time, never loosened past the
 robot description; a refused update is logged and counted with the rejected messages.
+BarrierNet mode: FilterLoop filters each nominal command with the gains stamped like it (else the
+configured gains, counted as stale); SafetyStatus reports the gains used and the counts.
 /diagnostics: ERROR while braking, WARN while waiting for the first nominal command, inactive,
 or when overruns or refused inputs exceeded 1 % of the cycles of the last diagnostics period;
 else OK.
@@ -43,7 +47,7 @@ from ltc_control.control.filter_loop import (
     RecentTrouble,
 )
 from ltc_control.errors import ConfigError
-from ltc_control.msg import SafetyStatus
+from ltc_control.msg import BarrierGains, SafetyStatus
 from ltc_control.nodes.diagnostics import diagnostic_array
 from ltc_control.nodes.fields import as_float64_array, to_seconds
 from ltc_control.nodes.parameters import (
@@ -132,6 +136,7 @@ class SafetyFilterNode(LifecycleNode):
             mode=SafetyStatus.MODE_INACTIVE,
             joint_names=list(self.robot.joint_names),
             constraint_names=list(self.filter.constraint_names),
+            gain_names=list(self.filter.gain_names),
         )
         self._status_mode = self.last_status.mode  # of the latest status requested
         self._status_later = AfterQueuedEvents(
@@ -143,6 +148,7 @@ class SafetyFilterNode(LifecycleNode):
         self.subscriptions_ = [
             self.create_subscription(JointState, "joint_states", self._on_joint_state, 10),
             self.create_subscription(JointState, "nominal_command", self._on_nominal, 10),
+            self.create_subscription(BarrierGains, "barrier_gains", self._on_gains, 10),
         ]
         self.timers_ = [
             # Every joint state checks the watchdog; this timer covers states that stop coming.
@@ -192,7 +198,15 @@ class SafetyFilterNode(LifecycleNode):
             self._log_refusal()
 
     def _on_nominal(self, msg: JointState) -> None:
-        if self.loop is not None and not self.loop.on_nominal(msg.name, msg.effort, self._now()):
+        if self.loop is None:
+            return
+        stamp = to_seconds(msg.header.stamp)
+        if not self.loop.on_nominal(msg.name, msg.effort, self._now(), stamp):
+            self._log_refusal()
+
+    def _on_gains(self, msg: BarrierGains) -> None:
+        stamp = to_seconds(msg.header.stamp)
+        if self.loop is not None and not self.loop.on_gains(msg.names, msg.gains, stamp):
             self._log_refusal()
 
     def _control_step(self, now: float) -> None:
@@ -276,6 +290,11 @@ class SafetyFilterNode(LifecycleNode):
         msg.solver_failure_count = counters["solver_failure"] + loop.filter_errors
         msg.watchdog_count = loop.watchdog.fired
         msg.rejected_messages = loop.rejected + counters["invalid_input"]
+        msg.gains = as_float64_array(status.gains)
+        msg.learned_gain_count = counters["learned_gains"]
+        msg.gains_replaced_count = counters["gains_replaced"]
+        msg.gains_raised_count = counters["gains_raised"]
+        msg.gains_stale_count = loop.gains.stale
         msg.deadline_overruns = self.timer.overruns
         msg.compute_time_us = self.timer.last_us
         self.status_pub.publish(msg)
@@ -300,6 +319,10 @@ class SafetyFilterNode(LifecycleNode):
             "waiting_cycles": self.loop.waiting,
             "rejected_messages": rejected,
             "active_constraints": ",".join(status.active_constraints),
+            "learned_gains": status.learned_gain_count,
+            "gains_replaced": status.gains_replaced_count,
+            "gains_raised": status.gains_raised_count,
+            "gains_stale": status.gains_stale_count,
         }
         self.diagnostics_pub.publish(
             diagnostic_array(

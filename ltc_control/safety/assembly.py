@@ -41,6 +41,10 @@ MAX_INPUT = 1e150  # larger q, v are refused: the model's and the QP's numbers c
 _BOX_ROUND_OFF = 1e-12  # relative: a solution this far outside the box is clipped, not rejected
 
 
+# Both assemblies expose after `assemble`: qp, G, w, h and h_dot (the rows' h', for the
+# per-step gain floor of SafetyFilter).
+
+
 @dataclass(frozen=True)
 class StepRecord:
     """A step's stacked conditions G u <= w, barrier values h and the residual w - G u at the
@@ -69,13 +73,16 @@ class NumpyAssembly:
             state_ok = np.all(np.abs(np.concatenate((q, v))) < MAX_INPUT)
             return bool(state_ok and np.all(np.abs(u_nominal) < u_bound))
 
-    def assemble(self, terms: FilterTerms, q, v, u_nominal) -> bool:
-        """Builds `qp` for the state; False if a constraint's model is singular there."""
+    def assemble(self, terms: FilterTerms, q, v, u_nominal, coefficients=None) -> bool:
+        """Builds `qp` for the state; False if a constraint's model is singular there.
+        `coefficients` (3, rows): per-step (kappa, c1, c0) instead of the layout's
+        (RowLayout.coefficients of per-step gains)."""
         try:
             groups = [c.rows(terms, q, v) for c in self.constraints]
         except np.linalg.LinAlgError:
             return False
-        self.G, self.w, self.h = self.layout.stack(groups, terms)
+        self.G, self.w, self.h = self.layout.stack(groups, terms, coefficients)
+        self.h_dot = np.concatenate([rows.h_dot for rows in groups])
         self.residual = None
         self.qp = assemble(
             self.G, self.w, self.layout, u_nominal, self.torque_reference, self.bounds
@@ -130,11 +137,16 @@ class CompiledAssembly:
         dof, rows = len(torque_reference), len(layout.row_group)
         n_x = len(bounds[0])
         self._ints, self._constants = self._pack(constraints, layout, torque_reference, n_x)
+        # The constants with a step's own (kappa, c1, c0) in front: per-step gains change only
+        # those 3 x rows numbers, so _kernel.c needs no second entry point.
+        self._step_constants = self._constants.copy()
+        self._coefficient_count = 3 * rows
         self._A = np.zeros((rows, n_x))
         self._A[:, dof:] = layout.slack_columns
         self._upper = np.concatenate((bounds[1], np.zeros(rows)))
         self._f = np.concatenate((np.zeros(dof), layout.penalties))
         self._work = np.empty(rows * (dof + 2))
+        self.h_dot = self._work[rows * (dof + 1) :]  # _kernel.c's work = [L, e, h']
         self._record = np.empty(rows * dof + 3 * rows)  # G, w, h, residual: one copy to keep
         self.G, self.w, self.h, self.residual = self._views(self._record, rows, dof)
         self.command = np.zeros(dof)
@@ -176,12 +188,16 @@ class CompiledAssembly:
         w, h, residual = record[rows * dof :].reshape(3, rows)
         return G, w, h, residual
 
-    def assemble(self, terms: FilterTerms, q, v, u_nominal) -> bool:
+    def assemble(self, terms: FilterTerms, q, v, u_nominal, coefficients=None) -> bool:
         """Writes `qp` (and G, w, h) for the state; False if the contact-force model is
-        singular there (J M⁻¹ Jᵀ not positive definite)."""
+        singular there (J M⁻¹ Jᵀ not positive definite). `coefficients` as NumpyAssembly's."""
+        constants = self._constants
+        if coefficients is not None:
+            constants = self._step_constants
+            constants[: self._coefficient_count] = coefficients.ravel()
         singular = _kernel.assemble(
             self._ints,
-            self._constants,
+            constants,
             terms.inverse_mass,
             terms.free_acceleration,
             terms.ee_jacobian,

@@ -31,6 +31,20 @@ GAIN_KEYS = (
     "workspace_gain_1",
     "workspace_gain_2",
 )
+# The filter's name of each gain (SafetyFilter.gain_names, BarrierNet outputs) -> its config key.
+GAIN_NAMES = dict(
+    zip(
+        (
+            "joint_velocity.gain_1",
+            "joint_position.gain_1",
+            "joint_position.gain_2",
+            "workspace.gain_1",
+            "workspace.gain_2",
+        ),
+        GAIN_KEYS,
+        strict=True,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,9 @@ class SafetyConfig:
     force_soft: bool = True
     force_slack_penalty: float = 1.0e2
     slack_quadratic_penalty: float = 1.0  # shared by every soft constraint (see module docstring)
+    # BarrierNet mode: per-step class-K gains from the policy (SafetyFilter.filter's `gains`) are
+    # used only in (0, min(ratio * configured gain, 1/control_period)); others are replaced.
+    learned_gain_max_ratio: float = 2.0  # >= 1; 1 = learned gains may only lower the configured
     # Safe (braking) command: gravity compensation minus damping * v, clipped to the torque box.
     braking_damping: tuple[float, ...] = ()  # N·m·s/rad per joint; empty = effort / velocity limit
     warm_start: bool = True  # start DAQP from the previous working set (measured: 2x faster)
@@ -81,6 +98,10 @@ class SafetyConfig:
         config = cls(**_FIELDS.values(cls, data))
         config.validate()
         return config
+
+    def gains_by_name(self) -> dict[str, float]:
+        """Configured class-K gains (1/s) under the filter's gain names (see GAIN_NAMES)."""
+        return {name: getattr(self, key) for name, key in GAIN_NAMES.items()}
 
     def to_dict(self) -> dict[str, Any]:
         """Flat plain-Python mapping (lists for vectors); from_dict(to_dict()) round-trips."""
@@ -106,6 +127,11 @@ class SafetyConfig:
         for key in ("velocity", "position", "workspace", "force"):
             penalty = getattr(self, f"{key}_slack_penalty")
             _check(penalty > 0.0, f"{key}_slack_penalty", "must be > 0")
+        _check(
+            self.learned_gain_max_ratio >= 1.0,
+            "learned_gain_max_ratio",
+            "must be >= 1 (1: learned gains may only lower the configured gains)",
+        )
         _check(self.slack_quadratic_penalty > 0.0, "slack_quadratic_penalty", "must be > 0")
         _check(self.force_max > 0.0, "force_max", "must be > 0 N")
         for key in ("workspace_box_lower", "workspace_box_upper"):
@@ -131,4 +157,4 @@ def load_safety_config(path: str | Path) -> SafetyConfig:
         raise ConfigError(f"{Path(path).absolute()}: {exc}") from exc
 
 
-__all__ = ["GAIN_KEYS", "SafetyConfig", "load_safety_config"]
+__all__ = ["GAIN_KEYS", "GAIN_NAMES", "SafetyConfig", "load_safety_config"]

@@ -18,7 +18,8 @@ Sampled-data (zero-order hold, period dt) guarantee, stated for the joint constr
 for dt, a is constant over the step (M, h frozen at the sample), so v and q evolve exactly as
 v + a t and q + v t + a t²/2. Then
 - r = 1 (h affine in v): the row is exactly h[k+1] >= (1 - a dt) h[k], so h[k] >= 0 for all k
-  (gain*dt < 1 is enforced by SafetyConfig) and, h being affine in t, h >= 0 between samples.
+  (gain*dt < 1 is enforced by SafetyConfig, and by SafetyFilter for per-step gains) and, h being
+  affine in t, h >= 0 between samples.
 - r = 2 (h affine in q): psi1[k+1] = psi1[k] + dt (kappa h'' + a1 h') exactly, with
   kappa = 1 + a1 dt / 2, so the row is exactly psi1[k+1] >= (1 - a2 dt) psi1[k]: psi1 >= 0 at
   every sample. Between samples h >= 0 too: q is quadratic in t, psi1 is concave in t when the

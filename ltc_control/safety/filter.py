@@ -11,6 +11,17 @@ Promises (tested in test/safety):
   gravity torque of the last valid q; with a non-finite v, no damping). `reason` says why, and
   the event is counted in `counters` — never silent.
 - Wrong shapes raise SafetyInputError (a programming error, not a runtime event).
+- Per-step class-K gains (BarrierNet mode, `filter(..., gains=...)`, in `gain_names` order): a
+  gain is used only inside its safe range: 0 < gain <= learned_gain_max_ratio x the configured
+  gain (the cap) and gain x control_period < 1 (the sampled-data bound of
+  ltc_control.safety.constraints); any other gain (non-finite, <= 0, beyond the range) and
+  every gain of a vector of the wrong length is replaced by the configured gain and counted in
+  `counters["gains_replaced"]`. Then a
+  relative-degree-2 group's gain_1 is raised where needed (never past the cap) so psi1 = h' +
+  gain_1 h >= 0 on its rows: that set is what the HOCBF keeps invariant, and a gain_1 dropping
+  while a limit approaches would leave it (counted in `gains_raised`). So no input loosens a row
+  past the one the cap allows, and a bad gain leaves its rows as the configured gain makes them
+  (given the same way). The result's `gains` are the gains the rows used.
 Units: q rad, v rad/s, u N·m. The QP is documented in ltc_control.safety.qp, the constraints and
 their sampled-data guarantee in ltc_control.safety.constraints; a step is assembled and its
 answer certified by ltc_control.safety.assembly (compiled for the built-in constraints).
@@ -22,6 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 
@@ -54,6 +66,7 @@ _TIGHTEN_KEYS = frozenset(
         "force_max",
         "workspace_box_lower",
         "workspace_box_upper",
+        "learned_gain_max_ratio",
     }
 )
 COUNTER_NAMES = (
@@ -63,6 +76,9 @@ COUNTER_NAMES = (
     "solver_failure",
     "invalid_input",
     "slack_used",
+    "learned_gains",  # steps given per-step gains
+    "gains_replaced",  # per-step gain values replaced by the configured gain (see the module doc)
+    "gains_raised",  # steps whose HOCBF gain_1 was raised to keep psi1 >= 0 (_raise_inner_gains)
 )
 
 
@@ -90,6 +106,8 @@ class FilterResult:
     reason: str  # empty when filtered; why the fallback happened otherwise
     constraint_names: tuple[str, ...]  # "torque_box" first, then the groups in QP order
     solve_time_s: float  # wall time of the step (model, assembly, solve, certificate check)
+    gains: np.ndarray  # class-K gains the rows used, in SafetyFilter.gain_names order (1/s)
+    gains_replaced: int  # per-step gains given but replaced by the configured ones this step
     _diagnose: Callable[[], Diagnostics] = field(repr=False, compare=False)
 
     @cached_property
@@ -172,6 +190,7 @@ class SafetyFilter:
             config.slack_quadratic_penalty,
             config.control_period,
         )
+        self._configure_gains(groups, config)
         self.qp_bounds = box_bounds(self.layout, self.torque_reference, self.torque_box.limit)
         self.assembly = assembly_for(
             self.constraints, self.layout, self.torque_reference, self.qp_bounds, self._compiled
@@ -181,12 +200,41 @@ class SafetyFilter:
         self._view = _ConfiguredView(self.torque_box, self.constraints, self.layout, self.robot.dof)
         self.solver.reset()
 
+    def _configure_gains(self, groups: list[BarrierRows], config: SafetyConfig) -> None:
+        """Gain names, configured gains and cap (BarrierNet mode), and where the gain_1 floor
+        looks: each relative-degree-2 group's gain_1 index and rows."""
+        self.gain_names = tuple(
+            f"{rows.name}.gain_{i + 1}" for rows in groups for i in range(rows.relative_degree)
+        )
+        self.configured_gains = np.array([g for rows in groups for g in rows.gains], dtype=float)
+        self.configured_gains.flags.writeable = False  # results share it
+        self.gain_cap = config.learned_gain_max_ratio * self.configured_gains
+        self._configured_step = _StepGains(self.configured_gains, 0, None)
+        # The largest a raised gain_1 may take: the cap, strictly inside the sampled-data bound
+        # (1e-9 keeps gain * dt < 1 in floats).
+        self._inner_gain_ceiling = np.minimum(self.gain_cap, (1.0 - 1e-9) / config.control_period)
+        gain_starts = np.cumsum([0, *(rows.relative_degree for rows in groups)])
+        inner = [
+            (int(gain_starts[g]), rows_of)
+            for g, (rows, rows_of) in enumerate(zip(groups, self.layout.group_rows, strict=True))
+            if rows.relative_degree == 2
+        ]
+        # Those groups' rows (stacked), and per group its gain_1's index and first row there.
+        self._inner_rows = np.array(
+            [r for _, rows_of in inner for r in range(rows_of.start, rows_of.stop)], dtype=int
+        )
+        sizes = [rows_of.stop - rows_of.start for _, rows_of in inner]
+        self._inner_gains = (
+            np.array([index for index, _ in inner], dtype=int),
+            np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(int),
+        )
+
     def tighten(self, **changes) -> None:
         """Change limit keys at run time; refuses anything looser than the robot description
         (torque_limit_scale <= 1, margins >= 0) or than the construction-time config for limits
-        the description does not have (force_max, workspace box). Raises ConfigError. A filter
-        built with a custom constraint list only accepts torque_limit_scale (its constraints
-        carry their own limits)."""
+        the description does not have (force_max, workspace box, learned_gain_max_ratio).
+        Raises ConfigError. A filter built with a custom constraint list only accepts
+        torque_limit_scale (its constraints carry their own limits)."""
         allowed = _TIGHTEN_KEYS if self._custom_constraints is None else {"torque_limit_scale"}
         unknown = sorted(set(changes) - allowed)
         if unknown:
@@ -199,6 +247,11 @@ class SafetyFilter:
         if config.force_max > base.force_max:
             raise ConfigError(
                 f"tighten() refused: force_max above the configured {base.force_max} N"
+            )
+        if config.learned_gain_max_ratio > base.learned_gain_max_ratio:
+            raise ConfigError(
+                "tighten() refused: learned_gain_max_ratio above the configured "
+                f"{base.learned_gain_max_ratio}"
             )
         lower_ok = np.all(np.asarray(config.workspace_box_lower) >= base.workspace_box_lower)
         upper_ok = np.all(np.asarray(config.workspace_box_upper) <= base.workspace_box_upper)
@@ -229,29 +282,56 @@ class SafetyFilter:
         terms = self.model.terms(q, v)
         return terms, [c.rows(terms, q, v) for c in self.constraints]
 
-    def filter(self, q: np.ndarray, v: np.ndarray, u_nominal: np.ndarray) -> FilterResult:
-        """The closest command to u_nominal (N·m) that satisfies the constraints at (q, v)."""
+    def filter(
+        self, q: np.ndarray, v: np.ndarray, u_nominal: np.ndarray, gains=None
+    ) -> FilterResult:
+        """The closest command to u_nominal (N·m) that satisfies the constraints at (q, v); with
+        `gains` (1/s, `gain_names` order), the CBF rows use them (see the module docstring)."""
         start = time.perf_counter()
         q, v, u_nominal = self._vector(q, "q"), self._vector(v, "v"), self._vector(u_nominal, "u")
+        step = self._configured_step if gains is None else self._learned_step(gains)
         assembly = self.assembly
         if not assembly.usable(q, v, u_nominal, self._nominal_bound):
             self._counters["invalid_input"] += 1
             reason = f"invalid_input: {_invalid_reason(q, v, u_nominal, self._nominal_bound)}"
-            return self._fallback(q, v, None, reason, start)
-        if not assembly.assemble(self.model.terms(q, v), q, v, u_nominal):
+            return self._fallback(q, v, None, reason, start, step)
+        terms = self.model.terms(q, v)
+        if not assembly.assemble(terms, q, v, u_nominal, step.coefficients):
             self._counters["solver_failure"] += 1
             reason = "solver_failure: singular contact-force model at this state"
-            return self._fallback(q, v, None, reason, start)
+            return self._fallback(q, v, None, reason, start, step)
+        if step.coefficients is not None and (raised := self._raise_inner_gains(step)):
+            step = raised
+            assembly.assemble(terms, q, v, u_nominal, step.coefficients)
         solution = self.solver.solve(assembly.qp)
         if solution.status == "infeasible":
             self._counters["infeasible"] += 1
             reason = "infeasible: no command satisfies every hard constraint"
-            return self._fallback(q, v, assembly.record(), reason, start)
+            return self._fallback(q, v, assembly.record(), reason, start, step)
         failure = self._certificate_failure(solution)
         if failure:
             self._counters["solver_failure"] += 1
-            return self._fallback(q, v, assembly.record(), f"solver_failure: {failure}", start)
-        return self._filtered(solution, assembly.command.copy(), assembly.record(), start)
+            reason = f"solver_failure: {failure}"
+            return self._fallback(q, v, assembly.record(), reason, start, step)
+        return self._filtered(solution, assembly.command.copy(), assembly.record(), start, step)
+
+    def safe_gains(self, gains) -> tuple[np.ndarray, int]:
+        """(gains the rows may use, how many were replaced): a given gain is kept when it is in
+        its safe range, 0 < gain <= gain_cap and gain * control_period < 1 (the check
+        SafetyConfig makes of configured gains); every other one, and all of a vector of the
+        wrong length or type, is replaced by the configured gain (itself always in range)."""
+        configured = self.configured_gains
+        try:
+            given = np.asarray(gains, dtype=float)
+        except (TypeError, ValueError):
+            return configured.copy(), len(configured)
+        if given.shape != configured.shape:
+            return configured.copy(), len(configured)
+        # NaN compares False (replaced); inf * dt is inf (no warning).
+        ok = (given > 0.0) & (given <= self.gain_cap) & (given * self.config.control_period < 1.0)
+        if ok.all():
+            return given.copy(), 0
+        return np.where(ok, given, configured), int(ok.size - np.count_nonzero(ok))
 
     # -- internals ---------------------------------------------------------------------------------
     def _vector(self, x, name: str) -> np.ndarray:
@@ -279,7 +359,38 @@ class SafetyFilter:
             return f"hard constraint {self.constraints[group].name} violated by the solution"
         return ""
 
-    def _filtered(self, solution: QPSolution, u, record, start) -> FilterResult:
+    def _raise_inner_gains(self, step: _StepGains) -> _StepGains | None:
+        """The step with every relative-degree-2 group's gain_1 raised to keep psi1 = h' +
+        gain_1 h >= 0 on its rows (None if no gain needs it).
+
+        Why: psi1 >= 0 is the set the HOCBF keeps invariant, and gain_1 defines it. With a
+        constant gain_1 the rows keep psi1 >= 0 (constraints.py); a gain_1 that drops while the
+        arm approaches a limit (h' < 0) could leave it, and h could then cross 0. The floor is
+        max(-h'/h) over rows with h > 0; it never exceeds the previous step's gain_1 when that
+        step's rows held, so in range it is at most the cap; it is clipped to the cap (and below
+        1/control_period) when model error put the state outside psi1 >= 0."""
+        if self._inner_rows.size == 0:
+            return None
+        rows, (indices, starts) = self._inner_rows, self._inner_gains
+        h, h_dot = self.assembly.h[rows], self.assembly.h_dot[rows]
+        ratio = np.divide(-h_dot, h, out=np.full(rows.size, -np.inf), where=h > 0.0)
+        floor = np.maximum.reduceat(ratio, starts)
+        if np.all(floor <= step.gains[indices]):
+            return None
+        gains = step.gains.copy()
+        gains[indices] = np.maximum(
+            gains[indices], np.minimum(floor, self._inner_gain_ceiling[indices])
+        )
+        self._counters["gains_raised"] += 1
+        return _StepGains(gains, step.gains_replaced, self.layout.coefficients(gains))
+
+    def _learned_step(self, gains) -> _StepGains:
+        used, replaced = self.safe_gains(gains)
+        self._counters["learned_gains"] += 1
+        self._counters["gains_replaced"] += replaced
+        return _StepGains(used, replaced, self.layout.coefficients(used))
+
+    def _filtered(self, solution: QPSolution, u, record, start, step: _StepGains) -> FilterResult:
         if solution.x[self.robot.dof :].max(initial=0.0) > HARD_ROW_TOLERANCE:
             self._counters["slack_used"] += 1
         self._counters["filtered"] += 1
@@ -290,10 +401,12 @@ class SafetyFilter:
             reason="",
             constraint_names=self.constraint_names,
             solve_time_s=time.perf_counter() - start,
+            gains=step.gains,
+            gains_replaced=step.gains_replaced,
             _diagnose=lambda: view.diagnose(record(), u, solution),
         )
 
-    def _fallback(self, q, v, record, reason: str, start) -> FilterResult:
+    def _fallback(self, q, v, record, reason: str, start, step: _StepGains) -> FilterResult:
         self._counters["fallback"] += 1
         command = self.braking_command(q, v)
         view = self._view
@@ -303,8 +416,18 @@ class SafetyFilter:
             reason=reason,
             constraint_names=self.constraint_names,
             solve_time_s=time.perf_counter() - start,
+            gains=step.gains,
+            gains_replaced=step.gains_replaced,
             _diagnose=lambda: view.diagnose(record() if record else None, command, None),
         )
+
+
+class _StepGains(NamedTuple):
+    """The gains of one filter call (coefficients None: the layout's own, configured)."""
+
+    gains: np.ndarray
+    gains_replaced: int
+    coefficients: np.ndarray | None
 
 
 @dataclass(frozen=True)

@@ -46,12 +46,8 @@ class BarrierNetLayer(torch.nn.Module):
         robot = safety_filter.robot
         _, groups = safety_filter.rows(robot.home, np.zeros(robot.dof))
         self._groups = [(rows.relative_degree, len(rows.h)) for rows in groups]
-        self.gain_names = tuple(
-            f"{rows.name}.gain_{i + 1}" for rows in groups for i in range(rows.relative_degree)
-        )
-        self.default_gains = torch.tensor(
-            [g for rows in groups for g in rows.gains], dtype=torch.float64
-        )
+        self.gain_names = safety_filter.gain_names
+        self.default_gains = torch.tensor(safety_filter.configured_gains, dtype=torch.float64)
         layout = safety_filter.layout
         self._hessian = torch.as_tensor(layout.hessian)
         self._slack_columns = torch.as_tensor(layout.slack_columns)

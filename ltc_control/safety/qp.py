@@ -82,6 +82,8 @@ class RowLayout:
     penalties: np.ndarray  # (soft groups,) rho_j: linear cost of the slacks
     slack_columns: np.ndarray  # (rows, soft groups): -1 where a row carries a group's slack
     hessian: np.ndarray  # (n_x, n_x) constant: diag(2, ..., 2, 2 mu, ..., 2 mu)
+    relative_degrees: tuple[int, ...]  # per group: how many class-K gains it takes
+    dt: float  # s, the control period the coefficients are computed for
 
     @classmethod
     def of(
@@ -118,7 +120,21 @@ class RowLayout:
             hessian=np.diag(
                 np.concatenate((np.full(dof, 2.0), np.full(len(rho), 2.0 * quadratic_penalty)))
             ),
+            relative_degrees=tuple(rows.relative_degree for rows in groups),
+            dt=dt,
         )
+
+    def coefficients(self, gains: np.ndarray) -> np.ndarray:
+        """(3, rows): kappa, c1, c0 of every row for per-step gains (flat, the groups' gains in
+        group order, as SafetyFilter.gain_names); the configured gains give exactly (kappa, c1,
+        c0) of the layout (the same arithmetic)."""
+        values, per_group, start = gains.tolist(), [], 0  # Python floats: ~10x faster here
+        for degree in self.relative_degrees:
+            per_group.append(
+                condition_coefficients(degree, values[start : start + degree], self.dt)
+            )
+            start += degree
+        return np.array(per_group).T[:, self.row_group]
 
     @cached_property
     def group_rows(self) -> tuple[slice, ...]:
@@ -126,16 +142,18 @@ class RowLayout:
         ends = [*self.starts[1:], len(self.row_group)]
         return tuple(slice(int(a), int(b)) for a, b in zip(self.starts, ends, strict=True))
 
-    def stack(self, groups: list[BarrierRows], terms: FilterTerms):
+    def stack(self, groups: list[BarrierRows], terms: FilterTerms, coefficients=None):
         """All conditions as G u <= w (rows in group order), and the stacked barrier values h:
-        G = -kappa L M⁻¹, w = kappa (L a0 + e) + c1 h' + c0 h."""
+        G = -kappa L M⁻¹, w = kappa (L a0 + e) + c1 h' + c0 h; (kappa, c1, c0) the layout's, or
+        `coefficients` (see `coefficients`) for per-step gains."""
         L = np.concatenate([rows.L for rows in groups])
         e = np.concatenate([rows.e for rows in groups])
         h_dot = np.concatenate([rows.h_dot for rows in groups])
         h = np.concatenate([rows.h for rows in groups])
-        kappa_L = self.kappa[:, None] * L
+        kappa, c1, c0 = (self.kappa, self.c1, self.c0) if coefficients is None else coefficients
+        kappa_L = kappa[:, None] * L
         G = -(kappa_L @ terms.inverse_mass)
-        w = kappa_L @ terms.free_acceleration + self.kappa * e + self.c1 * h_dot + self.c0 * h
+        w = kappa_L @ terms.free_acceleration + kappa * e + c1 * h_dot + c0 * h
         return G, w, h
 
 

@@ -7,7 +7,8 @@
                 n = ||kappa C diag(tau_ref)|| per row: the slack is a distance in normalised torque
 
 It takes the rows' ingredients (C, d, h, h_dot) from the filter's constraint classes, but writes
-the gains, the slack, the scaling and the torque box itself, in torque units, and solves with
+the gains (the configured ones, or per-step gains as SafetyFilter.filter takes them, used as
+given: the spec does not clip), the slack, the scaling and the torque box itself, in torque units, and solves with
 Clarabel (interior point) at tight tolerances; so it checks the fast path's assembly (scaling,
 row normalisation, slack columns, bounds) and its solver, not the physics of the rows (those are
 checked in simulation). Parameters are cvxpy Parameters (DPP): compiled once, ~ms per solve.
@@ -61,14 +62,13 @@ class CvxpySpecification:
         box = safety_filter.torque_box.limit / reference
         constraints = [self.z <= box, self.z >= -box]
         slack_index = 0
-        dt = safety_filter.config.control_period
         for rows, constraint in zip(groups, safety_filter.constraints, strict=True):
-            shapes = (rows.L.shape, rows.e.shape, rows.h.shape, rows.h_dot.shape)
-            C, d, h, h_dot = (cp.Parameter(shape) for shape in shapes)
+            # kappa C and kappa d + c1 h' + c0 h as parameters: the gains change per solve.
+            kappa_C = cp.Parameter(rows.L.shape)
+            offset = cp.Parameter(rows.h.shape)
             norms = cp.Parameter(rows.h.shape, nonneg=True)
-            self._parameters.append((C, d, h, h_dot, norms))
-            kappa, c1, c0 = condition_coefficients(rows.relative_degree, rows.gains, dt)
-            condition = kappa * (C @ self.u + d) + c1 * h_dot + c0 * h
+            self._parameters.append((kappa_C, offset, norms))
+            condition = kappa_C @ self.u + offset
             if constraint.soft:
                 constraints.append(condition >= -cp.multiply(norms, self.slack[slack_index]))
                 slack_index += 1
@@ -81,18 +81,24 @@ class CvxpySpecification:
             cost = cost + penalties @ self.slack + mu * cp.sum_squares(self.slack)
         self.problem = cp.Problem(cp.Minimize(cost), constraints)
 
-    def solve(self, q: np.ndarray, v: np.ndarray, u_nominal: np.ndarray) -> SpecSolution:
-        """Model evaluation, parameter update and solve for one state."""
+    def solve(
+        self, q: np.ndarray, v: np.ndarray, u_nominal: np.ndarray, gains=None
+    ) -> SpecSolution:
+        """Model evaluation, parameter update and solve for one state; `gains` (1/s, in
+        SafetyFilter.gain_names order) replace the configured class-K gains."""
         terms, groups = self.safety_filter.rows(q, v)
         dt, reference = (
             self.safety_filter.config.control_period,
             self.safety_filter.torque_reference,
         )
-        for rows, (C, d, h, h_dot, norms) in zip(groups, self._parameters, strict=True):
-            C.value, d.value = rows.torque_map(terms)
-            h.value, h_dot.value = rows.h, rows.h_dot
-            kappa = condition_coefficients(rows.relative_degree, rows.gains, dt)[0]
-            row_norms = np.linalg.norm(kappa * C.value * reference, axis=1)
+        gains = iter(self.safety_filter.configured_gains if gains is None else gains)
+        for rows, (kappa_C, offset, norms) in zip(groups, self._parameters, strict=True):
+            group_gains = [float(next(gains)) for _ in range(rows.relative_degree)]
+            kappa, c1, c0 = condition_coefficients(rows.relative_degree, group_gains, dt)
+            C, d = rows.torque_map(terms)
+            kappa_C.value = kappa * C
+            offset.value = kappa * d + c1 * rows.h_dot + c0 * rows.h
+            row_norms = np.linalg.norm(kappa_C.value * reference, axis=1)
             norms.value = np.maximum(row_norms, 1e-12)  # as qp.assemble
         self.u_nominal.value = np.asarray(u_nominal, dtype=float)
         options = _CLARABEL_SETTINGS if self.solver == "CLARABEL" else {}

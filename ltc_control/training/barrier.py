@@ -6,14 +6,16 @@ same constraints, scaling and torque box as the deployed `SafetyFilter`, with th
 of every CBF group taken from the network instead of the config. The filter is the evaluator's
 (config/<robot>/safety.yaml at the training sensor rate, see evaluation.closed_loop).
 
-Gains: gain_k = 2 * default_k * sigmoid(raw_k), so a raw output of 0 gives the configured gain
-and every gain stays in (0, 2 * default) (positive, and inside the sampled-data bound
-gain * period < 1 whenever the default is below half of it).
+Gains: gain_k = 2 * default_k * sigmoid(raw_k) (control.barrier_gains.gains_from_raw, the one
+map the deployed policy node uses too), so a raw output of 0 gives the configured gain and every
+gain stays in (0, 2 * default) (positive, and inside the sampled-data bound gain * period < 1
+whenever the default is below half of it).
 
 Model file outputs: `effort_over_gravity/<joint>` (the nominal; PolicyController and the
 safety filter node use it as usual), then `cbf_gain/<group>.gain_<i>` (raw, before the sigmoid
-map above). The safety filter node does not take per-step gains from the policy yet: deployed,
-the filter uses its configured gains.
+map above). Deployed, the policy node publishes the mapped gains (ltc_control/BarrierGains on
+`barrier_gains`, stamped like the nominal command) and the safety filter uses them for that
+command, each inside its safe range (SafetyFilter).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 import torch
 
-GAIN_PREFIX = "cbf_gain"
+from ltc_control.control.barrier_gains import GAIN_PREFIX, gains_from_raw
 
 
 class BarrierNetHead:
@@ -40,7 +42,7 @@ class BarrierNetHead:
         return [f"{GAIN_PREFIX}/{name}" for name in self.layer.gain_names]
 
     def gains(self, raw: torch.Tensor) -> torch.Tensor:
-        return 2.0 * self.default_gains * torch.sigmoid(raw)
+        return gains_from_raw(raw, self.default_gains, torch.sigmoid)
 
     def command(
         self, nominal: torch.Tensor, raw_gains: torch.Tensor, q: torch.Tensor, v: torch.Tensor

@@ -95,3 +95,32 @@ def test_torque_loop_filter_runs_every_control_period():
     per_sample = Evaluator(ROBOT, EvaluationConfig(episodes=1, duration_s=0.5))
     result, _ = per_sample.run_episode(per_sample.learned_controller(policy, Condition()), 3)
     assert result.filter_steps == result.steps == 51
+
+
+def test_a_barriernet_policy_gains_reach_the_torque_loop_filter():
+    """The evaluator's filter gets a BarrierNet model's gains with each command, as the filter
+    node does (FilterLoop): every torque-loop period is filtered with them."""
+    config = EvaluationConfig(episodes=1, duration_s=0.5, filter_at_sensor_rate=False)
+    evaluator = Evaluator(ROBOT, config)
+    safety_filter = evaluator.safety_filter(None)
+    names = [f"cbf_gain/{name}" for name in safety_filter.gain_names]
+    n_in, n_out = 2 * ROBOT.dof + 3, ROBOT.dof + len(names)
+    raw = np.full(len(names), np.log(3.0))  # 1.5 x the configured gains
+    params = {
+        "net.0.weight": np.zeros((n_out, n_in)),
+        "net.0.bias": np.concatenate((np.zeros(ROBOT.dof), raw)),
+    }
+    metadata = {
+        "input_names": policy_input_names(ROBOT.joint_names),
+        "output_names": policy_output_names(ROBOT.joint_names) + names,
+        "input_units": ["1"] * n_in,
+        "output_units": ["N*m"] * ROBOT.dof + ["1"] * len(names),
+    }
+    policy = BaselinePolicy("mlp", params, Normalization.identity(n_in, n_out), metadata)
+    controller = evaluator.learned_controller(policy, Condition())
+    result, _ = evaluator.run_episode(controller, 3)
+    np.testing.assert_allclose(controller.gains[1], 1.5 * safety_filter.configured_gains)
+    counters = safety_filter.counters
+    assert counters["learned_gains"] == result.filter_steps
+    assert counters["gains_replaced"] == 0
+    assert result.violations == 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from hypothesis import strategies as st
@@ -49,8 +49,11 @@ def unsafe_reason(
     v: np.ndarray | None,
     command: np.ndarray,
     filtered: bool,
+    gains: np.ndarray | None = None,
 ) -> str:
-    """'' if `command` is safe at (q, v) (see the module docstring), else what is wrong."""
+    """'' if `command` is safe at (q, v) (see the module docstring), else what is wrong.
+    `gains`: the per-step class-K gains the filter reports it used (BarrierNet mode); they must
+    be in their safe range, and the hard rows are checked with them."""
     command = np.asarray(command, dtype=float)
     if command.shape != (reference.robot.dof,):
         return f"command has shape {command.shape}"
@@ -60,18 +63,29 @@ def unsafe_reason(
     if np.max(excess) > 1e-9:
         return f"outside the torque box by {np.max(excess):.3g} N·m"
     if filtered and q is not None and v is not None:
-        return _hard_row_violation(reference, q, v, command)
+        if gains is not None and len(gains):
+            gains = np.asarray(gains, dtype=float)
+            dt = reference.config.control_period
+            if not np.all((gains > 0) & (gains <= reference.gain_cap) & (gains * dt < 1)):
+                return f"gains {gains.tolist()} outside their safe range"
+        return _hard_row_violation(reference, q, v, command, gains)
     return ""
 
 
 def _hard_row_violation(
-    reference: SafetyFilter, q: np.ndarray, v: np.ndarray, command: np.ndarray
+    reference: SafetyFilter, q: np.ndarray, v: np.ndarray, command: np.ndarray, gains=None
 ) -> str:
     """Each hard group's rows in the reference form G u <= w (constraints.inequality_rows),
-    relative to 1 + |w| (the filter's absolute tolerance, on rows of any size)."""
+    relative to 1 + |w| (the filter's absolute tolerance, on rows of any size); with the
+    configured gains, or `gains` (in the filter's gain_names order)."""
     terms, groups = reference.rows(q, v)
     dt = reference.config.control_period
+    start = 0
     for constraint, rows in zip(reference.constraints, groups, strict=True):
+        if gains is not None and len(gains):
+            used = tuple(gains[start : start + rows.relative_degree])
+            rows = replace(rows, gains=used)
+        start += rows.relative_degree
         if constraint.soft:
             continue
         G, w = inequality_rows(rows, terms, dt)

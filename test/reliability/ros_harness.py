@@ -272,7 +272,8 @@ class Loop:
             index = max(bisect.bisect_right(stamps, _ns_of(status)) - 1, 0)
             _, q, v = self.probe.valid_states[index]
             filtered = status.mode == FILTERED
-            reason = unsafe_reason(self.reference, q, v, np.array(status.safe_command), filtered)
+            command, gains = np.array(status.safe_command), np.array(status.gains)
+            reason = unsafe_reason(self.reference, q, v, command, filtered, gains)
             if reason:
                 problems.append(f"status {i} (mode {status.mode}, {status.reason}): {reason}")
         return problems

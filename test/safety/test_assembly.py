@@ -52,6 +52,39 @@ def test_compiled_qp_data_equal_the_reference(robot, safety_filter, challenging_
             np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-9 * max(1.0, np.abs(b).max()))
 
 
+def test_compiled_qp_data_equal_the_reference_with_per_step_gains(
+    robot, safety_filter, challenging_state
+) -> None:
+    """BarrierNet mode: a step's own (kappa, c1, c0) from per-step gains, on both paths."""
+    compiled, reference = both(safety_filter)
+    rng = np.random.default_rng(16)
+    configured = safety_filter.configured_gains
+    for _ in range(STATES):
+        q, v, u = challenging_state(robot, rng)
+        gains = configured * rng.uniform(0.01, safety_filter.config.learned_gain_max_ratio)
+        coefficients = safety_filter.layout.coefficients(gains)
+        terms = safety_filter.model.terms(q, v)
+        assert compiled.assemble(terms, q, v, u, coefficients)
+        assert reference.assemble(terms, q, v, u, coefficients)
+        for name in ("A", "b", "f", "upper"):
+            np.testing.assert_allclose(
+                getattr(compiled.qp, name), getattr(reference.qp, name), rtol=1e-12, atol=1e-12
+            )
+        for name in ("G", "w", "h"):
+            a, b = getattr(compiled, name), getattr(reference, name)
+            np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-9 * max(1.0, np.abs(b).max()))
+    # The configured gains give the layout's own coefficients, and the next plain step uses them.
+    np.testing.assert_array_equal(
+        safety_filter.layout.coefficients(configured),
+        np.stack((safety_filter.layout.kappa, safety_filter.layout.c1, safety_filter.layout.c0)),
+    )
+    q, v, u = challenging_state(robot, rng)
+    terms = safety_filter.model.terms(q, v)
+    compiled.assemble(terms, q, v, u)
+    reference.assemble(terms, q, v, u)
+    np.testing.assert_allclose(compiled.qp.b, reference.qp.b, rtol=1e-12, atol=1e-12)
+
+
 def test_compiled_certificate_equals_the_reference(robot, safety_filter, challenging_state):
     compiled, reference = both(safety_filter)
     limit = safety_filter.torque_box.limit
@@ -90,6 +123,22 @@ def test_filter_results_are_the_same_on_both_paths(robot, robot_name, challengin
         np.testing.assert_allclose(a.margins, b.margins, atol=1e-7)
         np.testing.assert_allclose(a.slack, b.slack, atol=1e-9)
     assert fast.counters == slow.counters
+
+
+def test_per_step_gain_results_are_the_same_on_both_paths(robot, robot_name, challenging_state):
+    fast = SafetyFilter(robot, load_safety_config(robot_name))
+    slow = SafetyFilter(robot, load_safety_config(robot_name), compiled=False)
+    rng = np.random.default_rng(17)
+    for _ in range(100):
+        q, v, u = challenging_state(robot, rng)
+        gains = fast.configured_gains * rng.uniform(0.1, 2.5, len(fast.gain_names))
+        a, b = fast.filter(q, v, u, gains=gains), slow.filter(q, v, u, gains=gains)
+        assert (a.mode, a.reason, a.active_constraints) == (b.mode, b.reason, b.active_constraints)
+        np.testing.assert_allclose(a.gains, b.gains, rtol=1e-12)  # a raised gain_1: from h, h'
+        np.testing.assert_allclose(a.command, b.command, atol=1e-9)
+        np.testing.assert_allclose(a.margins, b.margins, atol=1e-7)
+    assert fast.counters == slow.counters
+    assert fast.counters["gains_replaced"] > 0  # some drawn gains were above the cap
 
 
 def test_a_result_keeps_its_own_step_after_the_next_one(robot, safety_filter) -> None:
