@@ -3,14 +3,17 @@
 One law turns a task acceleration a_task (m/s², end effector, world frame) into joint torque
 (OperationalSpaceLaw; a policy with a task-space action will use the same one):
 
-    tau = J^T Lambda (a_task - J' v) + N^T M (a_posture) + tau_limits + h(q, v)
+    tau = J^T Lambda (a_task - J' v) + N^T M a_posture + p (I - N^T) M a_pull + tau_limits + h
 
 - Lambda = (J M^-1 J^T)^-1 inverted with eigenvalues e -> e / (e² + eps²): near a singular pose
   (arm stretched toward an out-of-reach target) the task stops pushing along the lost direction
   instead of asking for unbounded force (effective mass capped at 1 / (2 eps) kg);
-- the posture task pulls toward a posture (home, or the expert's goal pose) in the task's
-  nullspace (N = I - J^+ J with the dynamically consistent inverse J^+ = M^-1 J^T Lambda) and
-  damps joint velocities there;
+- the posture task pulls toward a posture (home, or the expert's goal pose) and damps joint
+  velocities in the task's nullspace (N = I - J^+ J with the dynamically consistent inverse
+  J^+ = M^-1 J^T Lambda), and a share p of a stiffer pull toward the same posture acts in the
+  task's range: + p (I - N^T) M a_pull. p = 0 keeps the posture out of the task's way; p = 1
+  is a full joint-space pull, which moves the arm where the Jacobian has lost a direction (a
+  2-link arm crossing its straight pose has no nullspace for the posture to act in);
 - tau_limits pushes joints back when they come within `limit_margin` (rad) of a position limit,
   so targets that would need a joint beyond its limits are approached, not forced; it also
   damps joints (`joint_damping`) and brakes them near their velocity limits;
@@ -18,14 +21,24 @@ One law turns a task acceleration a_task (m/s², end effector, world frame) into
 The result is clipped to the effort limits (N·m).
 
 The expert chooses a_task = kd (x'_des - x') with x'_des = (kp / kd) e, capped at max_speed
-(m/s); toward an unreachable target e is capped at max_error (m): a bounded pull. For a large motion the straight line to the target can run a joint into its limit or
+(m/s); toward an unreachable target e is capped at max_error (m): a bounded pull. For a large
+motion the straight line to the target can run a joint into its limit or
 the arm through its base, and the law then stalls short of a target it could reach (measured:
 the old expert missed 22 % of reachable Panda holds this way and by moving too slowly). So the
 expert first solves inverse kinematics for a goal pose that reaches the target with every joint
 `goal_margin` (rad) inside its limits (robots.inverse_kinematics, from the current pose, the
-workspace sample nearest the target, then home), and far from the target (> path_blend m) follows the goal pose's joint path:
-e = J (q_goal - q), blended into the Cartesian error e = x* - x as the distance shrinks; the
-posture task pulls toward the goal pose. Targets below the table or out of reach
+workspace sample nearest the target, then home), and far from the target (> path_blend m) follows
+the goal pose's joint path: e = J (q_goal - q), blended into the Cartesian error e = x* - x as
+the distance shrinks; the posture task pulls toward the goal pose. An arm without spare joints
+(the 2-link pendulum) has one pose per elbow branch for a target and no nullspace for the
+posture, so it follows the joint path until 2 cm from the target (path_blend_no_nullspace) and
+its posture pull acts in full joint space with the same share p (times goal_joint_pull, at most
+1). Measured (pendulum, 40 episodes, filter at 1 kHz, within 5 / 2 cm): with the Panda's 0.3 m
+blend and no joint-space pull the arm sat near straight for ~1 s when the goal pose lay across
+it, 87.5 / 81.9 % of holds reached; 0.02 m blend and the pull at the posture gains 97.2 / 87.5 %
+(the arm still in transit when short holds ended); with the stiffer pull 97.2 / 95.8 %. The
+Panda reached fewer with a 0.02 or 0.1 m blend (94 %, 40 episodes, filter per sample) or with
+the joint-space pull (98.6 % instead of 100 %). Targets below the table or out of reach
 (sim.task.label_target) get no goal pose (IK knows nothing of the table): e = x* - x, posture
 home; below the table the expert aims at the table top above the target (measured: pushing
 toward the point under the table pressed with 73 N and friction held the hand 7.6 cm short). The goal pose is solved again only when the target moves (a moving
@@ -64,6 +77,10 @@ class ExpertGains:
     limit_stiffness: float = 200.0  # 1/s² inside the margin
     goal_margin: float = 0.23  # rad: the goal pose keeps joints this far inside their limits
     path_blend: float = 0.3  # m: farther from the target, follow the goal pose's joint path
+    path_blend_no_nullspace: float = 0.02  # m: the same for an arm without spare joints
+    goal_joint_pull: float = 1.0  # ... and the share of its goal-pose pull in full joint space
+    joint_pull_stiffness: float = 100.0  # 1/s²: that pull, in the task's range
+    joint_pull_damping: float = 20.0  # 1/s
 
     def __post_init__(self) -> None:
         for key, value in vars(self).items():
@@ -86,8 +103,11 @@ class OperationalSpaceLaw:
         task_acceleration: np.ndarray,
         posture: np.ndarray,
         terms: DynamicsTerms,
+        joint_pull: float = 0.0,
     ) -> np.ndarray:
-        """Joint torques (N·m), inside the effort limits; `terms` = dynamics.terms(q, v)."""
+        """Joint torques (N·m), inside the effort limits; `terms` = dynamics.terms(q, v).
+        `joint_pull` (0..1): the share of the stiffer pull toward `posture` acting in the
+        task's range (module docstring)."""
         g = self.gains
         jacobian, mass = terms.ee_jacobian, terms.mass_matrix
         mass_inv_jt = np.linalg.solve(mass, jacobian.T)
@@ -95,7 +115,10 @@ class OperationalSpaceLaw:
         force = task_inertia @ (task_acceleration - terms.ee_jacobian_dot_v)
         nullspace = np.eye(self.robot.dof) - jacobian.T @ (mass_inv_jt @ task_inertia).T
         posture_acceleration = g.posture_stiffness * (posture - q) - g.posture_damping * v
+        pull_acceleration = g.joint_pull_stiffness * (posture - q) - g.joint_pull_damping * v
+        range_space = np.eye(self.robot.dof) - nullspace
         tau = jacobian.T @ force + nullspace @ (mass @ posture_acceleration) + terms.bias
+        tau += joint_pull * (range_space @ (mass @ pull_acceleration))
         tau += mass @ (self._limit_acceleration(q, v) - g.joint_damping * v)
         effort = self.robot.limits.effort
         return np.clip(tau, -effort, effort)
@@ -121,6 +144,12 @@ class OperationalSpaceExpert:
         self.law = OperationalSpaceLaw(dynamics, gains)
         self.dynamics, self.robot, self.gains = dynamics, dynamics.robot, self.law.gains
         self.workspace = Workspace.of(dynamics)
+        # Spare joints: the posture has a nullspace to act in, and a joint-space pull only
+        # fights the Cartesian task (measured, Panda: one hold in 72 fewer reached).
+        spare_joints = self.robot.dof > (3 if self.workspace.plane is None else 2)
+        g = self.gains
+        self._path_blend = g.path_blend if spare_joints else g.path_blend_no_nullspace
+        self._joint_pull = 0.0 if spare_joints else g.goal_joint_pull
         self.reset()
 
     def reset(self) -> None:
@@ -139,7 +168,7 @@ class OperationalSpaceExpert:
         target, terms, goal = self._situation(q, v, target)
         error = target - terms.ee_position
         if goal is not None:
-            path = min(1.0, np.linalg.norm(error) / max(g.path_blend, 1e-12))
+            path = self._path_share(target, terms)
             error = path * (terms.ee_jacobian @ (goal - q)) + (1.0 - path) * error
         else:  # a bounded pull toward an unreachable target, not a torque spike
             error *= min(1.0, g.max_error / max(np.linalg.norm(error), 1e-12))
@@ -152,9 +181,19 @@ class OperationalSpaceExpert:
     ) -> np.ndarray:
         """Joint torques (N·m) for a task acceleration (m/s², world frame) chosen by the expert
         or by a policy: the one law, with the posture of the target's goal pose (or home)."""
-        _, terms, goal = self._situation(q, v, target)
-        posture = goal if goal is not None else self.robot.home
-        return self.law.torque(q, v, np.asarray(task_acceleration, float), posture, terms)
+        target, terms, goal = self._situation(q, v, target)
+        if goal is None:
+            posture, joint_pull = self.robot.home, 0.0
+        else:
+            posture, joint_pull = goal, min(1.0, self._joint_pull * self._path_share(target, terms))
+        acceleration = np.asarray(task_acceleration, float)
+        return self.law.torque(q, v, acceleration, posture, terms, joint_pull)
+
+    def _path_share(self, target: np.ndarray, terms: DynamicsTerms) -> float:
+        """1 at path_blend (m) or farther from the target, falling linearly to 0 on it: how
+        much the expert follows the goal pose's joint path rather than the Cartesian error."""
+        distance = np.linalg.norm(target - terms.ee_position)
+        return float(min(1.0, distance / max(self._path_blend, 1e-12)))
 
     def _situation(
         self, q: np.ndarray, v: np.ndarray, target: np.ndarray
