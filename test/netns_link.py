@@ -79,6 +79,8 @@ class NetnsLink:
                 )
                 _ip("-n", host.namespace, "link", "set", "lo", "up")
                 _ip("-n", host.namespace, "link", "set", host.interface, "up")
+            for host in (self.robot, self.edge):
+                self._wait_operational(host)
             self._control = _socket_in(self.edge.namespace)
         except BaseException:
             self.__exit__()
@@ -91,6 +93,20 @@ class NetnsLink:
         for namespace in reversed(self._created):  # deleting a namespace deletes its veth end
             subprocess.run(["ip", "netns", "delete", namespace], capture_output=True)
         self._created.clear()
+
+    @staticmethod
+    def _wait_operational(host: Host, timeout: float = 20.0) -> None:
+        """Wait until `host`'s end of the link carries traffic (operstate UP). The kernel
+        reports a new veth's carrier up to seconds later, and a DDS participant created before
+        that never uses the interface (it reads the interfaces once, at creation)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = _ip("-n", host.namespace, "-br", "link", "show", "dev", host.interface)
+            if " UP " in f" {state} ":
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{host.interface} in {host.namespace} is not up: {state!r}")
+            time.sleep(0.05)
 
     def peer(self, host: Host) -> Host:
         return self.edge if host is self.robot else self.robot
@@ -146,7 +162,8 @@ def _socket_in(namespace: str) -> socket.socket:
     return opened["socket"]
 
 
-def _ip(*args: str) -> None:
+def _ip(*args: str) -> str:
     result = subprocess.run(["ip", *args], capture_output=True, text=True)
     if result.returncode:
         raise RuntimeError(f"ip {' '.join(args)}: {result.stderr.strip()}")
+    return result.stdout
