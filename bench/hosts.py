@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "test"))
 os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
 os.environ.setdefault("ROS_DOMAIN_ID", str(10 + os.getpid() % 90))
-from ltc_testing import launch_command, realtime_parameters  # noqa: E402
+from ltc_testing import launch_command, realtime_parameters, stop_processes  # noqa: E402
 from netns_link import unavailable_reason  # noqa: E402
 from split_loop import SIM_LAUNCH, Harness, SplitLoop, harness_command  # noqa: E402
 
@@ -85,13 +84,7 @@ def run_local_layout(
         summary = harness.wait_for(lambda e: e["event"] == "summary", seconds + 120.0)
     finally:
         harness.stop()
-        for process in processes:
-            process.send_signal(signal.SIGINT)
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(processes)
     return summary
 
 

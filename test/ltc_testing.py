@@ -4,7 +4,7 @@ sys.path under pytest, and benchmarks add it)."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -104,3 +104,20 @@ def realtime_parameters(
     path = workdir / f"panda_{int(rate_hz)}hz_{'wall' if wall_clock else 'sim'}.yaml"
     path.write_text(yaml.safe_dump(params))
     return path
+
+
+def stop_processes(processes: Iterable[object], timeout: float = 20.0) -> None:
+    """SIGINT every process (a node's clean shutdown: final braking, exit 0), then wait for each;
+    one still running after `timeout` s is killed."""
+    import signal
+    import subprocess
+
+    processes = list(processes)
+    for process in processes:
+        process.send_signal(signal.SIGINT)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

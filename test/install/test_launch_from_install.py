@@ -6,7 +6,6 @@ the --ros-args), in a working directory outside the checkout. A probe node in th
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from installs import Install
+from ltc_testing import stop_processes
 
 from ltc_control.nodes.bringup import ros_arguments
 from ltc_control.nodes.launch_xml import read_launch_file
@@ -53,14 +53,7 @@ def launched(installed: Install, launch_file: str, workdir: Path) -> Iterator[li
             )
         yield processes
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGINT)
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_processes(processes, timeout=10)
 
 
 class GraphProbe:
