@@ -22,8 +22,14 @@ of rmse(condition) / rmse(100 Hz) - 1 (0 = unaffected).
 
 Runs for a while (the torque loop solves 10x the QPs of sensor-rate filtering at 100 Hz; the
 README states the measured time); prints the elapsed time. Last stdout line: one JSON object;
-top-level keys are the Panda's (the headline robot) plus violations_filtered and episodes
-summed over everything; per-robot values under "robots".
+top-level keys are the Panda's (the headline robot), the pendulum's prefixed `pendulum_`, plus
+violations_filtered and episodes summed over everything; per-robot values under "robots".
+
+BarrierNet (where models/<robot>_cfc19_barriernet.npz exists): the same policy with its learned
+class-K gains (`barriernet_*`), with the filter's configured gains (`fixed_gain_*`) and without
+the filter (`barriernet_unfiltered_*`): reach5/reach2/final error, `_interventions` (fraction of
+filter calls that changed the command), `_correction_mean_nm` (conservativeness: mean
+|safe - nominal| in N·m over filter calls) and violations.
 
     .venv/bin/python bench/control.py [--episodes 100] [--duration 3] [--workers 2]
                                       [--filter-at-sensor-rate] [--quick]
@@ -46,6 +52,11 @@ import numpy as np
 ROBOTS = ("panda", "double_pendulum")
 POLICIES = ("cfc19", "ltc19", "lstm19", "mlp64")
 SHIFTED_POLICIES = ("cfc19", "ltc19", "lstm19")
+# The BarrierNet CfC-19 (models/<robot>_cfc19_barriernet.npz) run three ways: with its learned
+# class-K gains, with the filter's configured gains, and without the filter.
+BARRIERNET_MODEL = "cfc19_barriernet"
+GAIN_MODES = {"barriernet": True, "fixed_gain": False}  # label -> learned gains used
+BARRIERNET_KEYS = ("reach5", "reach2", "final_error_median_m", "correction_mean_nm", "violations")
 QUICK_EPISODES = 3
 
 
@@ -71,8 +82,12 @@ def _job(args: tuple[str, str, str, int, float, bool, bool]) -> tuple[str, str, 
     if policy_name == "expert":
         results = evaluator.evaluate(lambda c: evaluator.expert_controller(), condition)
     else:
-        policy = load_trained_policy(shipped_policy(robot_name, policy_name))
-        results = evaluator.evaluate(lambda c: evaluator.learned_controller(policy, c), condition)
+        learned = GAIN_MODES.get(policy_name, True)
+        model = BARRIERNET_MODEL if policy_name in GAIN_MODES else policy_name
+        policy = load_trained_policy(shipped_policy(robot_name, model))
+        results = evaluator.evaluate(
+            lambda c: evaluator.learned_controller(policy, c, learned_gains=learned), condition
+        )
     return robot_name, policy_name, condition_name, summarize(results), time.perf_counter() - start
 
 
@@ -93,6 +108,10 @@ def _jobs(
             runs.append((robot, policy, "nominal", True))
             if shifted and policy in SHIFTED_POLICIES:
                 runs += [(robot, policy, c.name, True) for c in RATE_SHIFT]
+        if shipped_policy(robot, BARRIERNET_MODEL).is_file():
+            runs += [(robot, label, "nominal", True) for label in GAIN_MODES]
+            if unfiltered:
+                runs.append((robot, "barriernet", "nominal", False))
         if unfiltered:
             runs.append((robot, "expert", "nominal", False))
             runs += [
@@ -130,6 +149,7 @@ def _robot_metrics(
                     summary["tracking_rmse_mean"] / bare
                 )
         metrics["violations_unfiltered"] = int(sum(v["violations"] for v in unfiltered.values()))
+    metrics |= _barriernet_metrics(rows, unfiltered)
     for policy in POLICIES:
         nominal = rows.get((policy, "nominal"))
         if nominal is None:
@@ -145,11 +165,26 @@ def _robot_metrics(
     return metrics
 
 
+def _barriernet_metrics(rows: dict[tuple[str, str], dict], unfiltered: dict[str, dict]) -> dict:
+    """`barriernet_*` (learned gains), `fixed_gain_*` (configured gains) and
+    `barriernet_unfiltered_*` (no filter) of the BarrierNet CfC-19, where it ran."""
+    runs = {label: rows.get((label, "nominal")) for label in GAIN_MODES}
+    runs["barriernet_unfiltered"] = unfiltered.get("barriernet")
+    metrics = {}
+    for label, summary in runs.items():
+        if summary is None:
+            continue
+        metrics |= {f"{label}_{key}": summary[key] for key in BARRIERNET_KEYS}
+        if label in GAIN_MODES:
+            metrics[f"{label}_interventions"] = summary["intervention_rate"]
+    return metrics
+
+
 def _table(results: list[tuple]) -> None:
     header = (
         f"{'robot':16} {'policy':8} {'condition':9} {'filter':6} {'reach5':>6} {'reach2':>6} "
         f"{'final m':>7} {'t_reach':>7} {'moving':>6} {'unreach':>7} {'rmse m':>8} "
-        f"{'x expert':>8} {'effort':>7} {'interv.':>7} {'fallbk':>6} {'viol':>5} {'(p/v/f)':>12} "
+        f"{'x expert':>8} {'effort':>7} {'interv.':>7} {'corr.':>6} {'fallbk':>6} {'viol':>5} {'(p/v/f)':>12} "
         f"{'s':>5}"
     )
     print(header)
@@ -163,7 +198,7 @@ def _table(results: list[tuple]) -> None:
         )
         print(
             f"{robot:16} {policy:8} {condition:9} {'on' if filtered else 'off':6} {reach} "
-            f"{s['tracking_rmse_mean']:8.4f} {ratio:8.2f} {s['effort_mean']:7.3f} {s['intervention_rate']:7.1%} {s['fallbacks']:6d} "
+            f"{s['tracking_rmse_mean']:8.4f} {ratio:8.2f} {s['effort_mean']:7.3f} {s['intervention_rate']:7.1%} {s['correction_mean_nm']:6.2f} {s['fallbacks']:6d} "
             f"{s['violations']:5d} {kinds:>12} {seconds:5.0f}"
         )
 
@@ -281,6 +316,9 @@ def main() -> None:
     )
     headline = per_robot.get("panda", next(iter(per_robot.values())))
     summary = {k: v for k, v in headline.items() if k != "violations_filtered"}
+    if "double_pendulum" in per_robot:  # the issue's second robot, prefixed at the top level
+        pendulum = per_robot["double_pendulum"].items()
+        summary |= {f"pendulum_{k}": v for k, v in pendulum if k != "violations_filtered"}
     summary |= {
         "violations_filtered": int(sum(m["violations_filtered"] for m in per_robot.values())),
         "episodes": args.episodes,

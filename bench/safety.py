@@ -234,7 +234,7 @@ def layer_figures(safety_filter, states, batch: int = 64, repeats: int = 3) -> d
     def with_qpth():
         u = u0.clone().requires_grad_(True)
         g = gains.clone().requires_grad_(True)
-        H, f, A, b = layer.quadratic_program(q, v, u, g)
+        H, f, A, b = layer.quadratic_program(layer.rows_of(q, v), u, g)
         x = QPFunction(verbose=-1, eps=1e-12, maxIter=50)(
             H, f, A, b, torch.empty(0), torch.empty(0)
         )

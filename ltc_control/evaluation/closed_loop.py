@@ -257,6 +257,7 @@ class EpisodeResult:
     success: bool
     effort: float  # N·m
     interventions: int
+    correction: float  # N·m: mean |applied - nominal| (Euclidean) over filter calls
     fallbacks: int
     violations: int  # samples with any limit broken
     violation_kinds: dict[str, int]  # checks per kind: position, velocity, force
@@ -278,6 +279,7 @@ class _Tally:
     filter_steps: int = 0
     kinds: dict[str, int] = field(default_factory=lambda: dict.fromkeys(VIOLATION_KINDS, 0))
     efforts: list[float] = field(default_factory=list)
+    correction_sum: float = 0.0  # N·m, summed |applied - nominal|
 
     def filtered(
         self, status: FilterStatus, nominal: np.ndarray, applied: np.ndarray, tol: float
@@ -285,6 +287,7 @@ class _Tally:
         self.filter_steps += 1
         self.fallbacks += status.mode == FALLBACK
         self.interventions += bool(np.max(np.abs(applied - nominal)) > tol)
+        self.correction_sum += float(np.linalg.norm(applied - nominal))
 
     def check(
         self, evaluator: Evaluator, sim: ArmSimulator, applied: np.ndarray, safety: Any
@@ -315,11 +318,15 @@ class Evaluator:
     def expert_controller(self) -> ExpertController:
         return ExpertController(self.expert)
 
-    def learned_controller(self, policy: Any, condition: Condition) -> LearnedController:
+    def learned_controller(
+        self, policy: Any, condition: Condition, learned_gains: bool = True
+    ) -> LearnedController:
         """The policy behind PolicyController; a BarrierNet model's gains are mapped around the
-        gains of the filter its episodes run (see run_episode)."""
+        gains of the filter its episodes run (see run_episode), or ignored (the filter keeps its
+        configured gains) without `learned_gains`."""
         filter_rate = condition.rate_hz if self.config.filter_at_sensor_rate else None
         configured = self.safety_filter(filter_rate).config.gains_by_name()
+        configured = configured if learned_gains else None
         return LearnedController(
             policy, self.robot, self.dynamics, 1.0 / condition.rate_hz, configured_gains=configured
         )
@@ -406,6 +413,7 @@ class Evaluator:
             success=all(s.reached[0] for s in scores if s.category == "hold" and s.judged),
             effort=float(np.sqrt(np.mean(tally.efforts) / robot.dof)),
             interventions=tally.interventions,
+            correction=tally.correction_sum / max(1, tally.filter_steps),
             fallbacks=tally.fallbacks,
             violations=tally.violations,
             violation_kinds=tally.kinds,
@@ -510,6 +518,10 @@ def summarize(results: Sequence[EpisodeResult]) -> dict[str, Any]:
             "interventions": int(sum(r.interventions for r in results)),
             "intervention_rate": float(
                 sum(r.interventions for r in results) / max(1, sum(r.filter_steps for r in results))
+            ),
+            "correction_mean_nm": float(
+                sum(r.correction * r.filter_steps for r in results)
+                / max(1, sum(r.filter_steps for r in results))
             ),
             "fallbacks": int(sum(r.fallbacks for r in results)),
             "violations": int(sum(r.violations for r in results)),

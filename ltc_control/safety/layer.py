@@ -30,6 +30,7 @@ from ltc_control.safety.constraints import condition_coefficients
 from ltc_control.safety.filter import SafetyFilter
 from ltc_control.safety.qp import INFINITY
 
+_ROW_KEYS = ("L", "e", "h", "h_dot")  # per constraint row, in the filter's group order
 _ACTIVE_TOLERANCE = 1e-9  # a constraint with a smaller residual and a positive multiplier
 
 
@@ -46,6 +47,9 @@ class BarrierNetLayer(torch.nn.Module):
         robot = safety_filter.robot
         _, groups = safety_filter.rows(robot.home, np.zeros(robot.dof))
         self._groups = [(rows.relative_degree, len(rows.h)) for rows in groups]
+        n_rows, dof = sum(size for _, size in self._groups), robot.dof
+        # Widths of the flattened per-sample rows (sample_rows): L, e, h, h_dot, M^-1, a0.
+        self._row_shapes = ((n_rows, dof), (n_rows,), (n_rows,), (n_rows,), (dof, dof), (dof,))
         self.gain_names = safety_filter.gain_names
         self.default_gains = torch.tensor(safety_filter.configured_gains, dtype=torch.float64)
         layout = safety_filter.layout
@@ -67,8 +71,10 @@ class BarrierNetLayer(torch.nn.Module):
         v: torch.Tensor,
         u_nominal: torch.Tensor,
         gains: torch.Tensor | None = None,
+        rows: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Safe torques (B, dof), float64, differentiable in u_nominal and gains."""
+        """Safe torques (B, dof), float64, differentiable in u_nominal and gains. `rows`
+        (B, row_width): the samples' `sample_rows`, computed here from q, v when not given."""
         dof = self.safety_filter.robot.dof
         batch = u_nominal.shape[0]
         if gains is None:
@@ -84,15 +90,20 @@ class BarrierNetLayer(torch.nn.Module):
             raise BarrierNetError(
                 "gains must be finite and positive (use softplus on network outputs)"
             )
+        if rows is None:
+            rows = self.rows_of(q, v)
+        elif rows.shape != (batch, self.row_width):
+            raise BarrierNetError(f"rows must have shape ({batch}, {self.row_width})")
         H, f, A, b = self.quadratic_program(
-            q, v, u_nominal.to(torch.float64), gains.to(torch.float64)
+            rows, u_nominal.to(torch.float64), gains.to(torch.float64)
         )
         x = DenseQP.apply(H, f, A, b)
         return x[:, :dof] * self._scale
 
-    def quadratic_program(self, q, v, u_nominal, gains):
-        """Batched (H, f, A, b) of min ½xᵀHx + fᵀx s.t. A x <= b (bounds included as rows)."""
-        L, e, h, h_dot, inverse_mass, a0 = self._model_rows(q, v)
+    def quadratic_program(self, rows, u_nominal, gains):
+        """Batched (H, f, A, b) of min ½xᵀHx + fᵀx s.t. A x <= b (bounds included as rows);
+        `rows` (B, row_width): every sample's `sample_rows`."""
+        L, e, h, h_dot, inverse_mass, a0 = self._unpack(rows)
         kappa, c1, c0 = self._row_coefficients(gains)
         kappa_L = kappa.unsqueeze(-1) * L
         G = -(kappa_L @ inverse_mass)
@@ -101,23 +112,39 @@ class BarrierNetLayer(torch.nn.Module):
         norms = torch.linalg.vector_norm(Gz, dim=-1).clamp_min(1e-12)
         batch = u_nominal.shape[0]
         slack_columns = self._slack_columns.expand(batch, -1, -1)
-        rows = torch.cat((Gz / norms.unsqueeze(-1), slack_columns), dim=-1)
-        A = torch.cat((rows, self._bound_rows.expand(batch, -1, -1)), dim=1)
+        constraint_rows = torch.cat((Gz / norms.unsqueeze(-1), slack_columns), dim=-1)
+        A = torch.cat((constraint_rows, self._bound_rows.expand(batch, -1, -1)), dim=1)
         b = torch.cat((w / norms, self._bound_rhs.expand(batch, -1)), dim=1)
         f = torch.cat((-2.0 * u_nominal / self._scale, self._penalties.expand(batch, -1)), dim=1)
         return self._hessian.expand(batch, -1, -1), f, A, b
 
-    def _model_rows(self, q, v):
-        """The constraint classes' rows at every sample (numpy, not differentiated)."""
+    @property
+    def row_width(self) -> int:
+        return sum(int(np.prod(shape)) for shape in self._row_shapes)
+
+    def sample_rows(self, q: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """The constraint classes' rows at one state (L, e, h, h_dot, M^-1, a0), flattened: data
+        the layer does not differentiate, so a training set can compute them once per sample."""
+        terms, groups = self.safety_filter.rows(np.asarray(q, float), np.asarray(v, float))
+        parts = [np.concatenate([getattr(rows, key) for rows in groups]) for key in _ROW_KEYS]
+        parts += [terms.inverse_mass, terms.free_acceleration]
+        return np.concatenate([np.ravel(part) for part in parts])
+
+    def rows_of(self, q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """`sample_rows` of a batch of states, (B, row_width)."""
         q_np, v_np = q.detach().cpu().double().numpy(), v.detach().cpu().double().numpy()
-        parts = {key: [] for key in ("L", "e", "h", "h_dot", "inverse_mass", "a0")}
-        for qi, vi in zip(q_np, v_np, strict=True):
-            terms, groups = self.safety_filter.rows(qi, vi)
-            for key in ("L", "e", "h", "h_dot"):
-                parts[key].append(np.concatenate([getattr(rows, key) for rows in groups]))
-            parts["inverse_mass"].append(terms.inverse_mass)
-            parts["a0"].append(terms.free_acceleration)
-        return tuple(torch.as_tensor(np.stack(parts[key])) for key in parts)
+        return torch.as_tensor(
+            np.stack([self.sample_rows(*state) for state in zip(q_np, v_np, strict=True)])
+        )
+
+    def _unpack(self, rows: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        rows = rows.to(torch.float64)
+        parts, start = [], 0
+        for shape in self._row_shapes:
+            width = int(np.prod(shape))
+            parts.append(rows[:, start : start + width].reshape(-1, *shape))
+            start += width
+        return tuple(parts)
 
     def _row_coefficients(self, gains: torch.Tensor):
         """Per-row (kappa, c1, c0), (B, rows) each, from the per-group gains."""

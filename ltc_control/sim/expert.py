@@ -108,20 +108,40 @@ class OperationalSpaceLaw:
         """Joint torques (N·m), inside the effort limits; `terms` = dynamics.terms(q, v).
         `joint_pull` (0..1): the share of the stiffer pull toward `posture` acting in the
         task's range (module docstring)."""
+        return self.command(self.affine(q, v, posture, terms, joint_pull), task_acceleration)
+
+    def command(
+        self, affine: tuple[np.ndarray, np.ndarray], task_acceleration: np.ndarray
+    ) -> np.ndarray:
+        """A task_acceleration + b of the law's `affine` form, clipped to the effort limits."""
+        task_map, rest = affine
+        effort = self.robot.limits.effort
+        return np.clip(task_map @ np.asarray(task_acceleration, float) + rest, -effort, effort)
+
+    def affine(
+        self,
+        q: np.ndarray,
+        v: np.ndarray,
+        posture: np.ndarray,
+        terms: DynamicsTerms,
+        joint_pull: float = 0.0,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The law before its effort clip as (A, b): tau = A a_task + b, A = J^T Lambda (dof, 3)
+        N·m per m/s², b (dof,) N·m: everything that does not depend on the task acceleration.
+        BarrierNet training differentiates the command through it."""
         g = self.gains
         jacobian, mass = terms.ee_jacobian, terms.mass_matrix
         mass_inv_jt = np.linalg.solve(mass, jacobian.T)
         task_inertia = _damped_inverse(jacobian @ mass_inv_jt, g.singularity_damping)
-        force = task_inertia @ (task_acceleration - terms.ee_jacobian_dot_v)
+        task_map = jacobian.T @ task_inertia
         nullspace = np.eye(self.robot.dof) - jacobian.T @ (mass_inv_jt @ task_inertia).T
         posture_acceleration = g.posture_stiffness * (posture - q) - g.posture_damping * v
         pull_acceleration = g.joint_pull_stiffness * (posture - q) - g.joint_pull_damping * v
         range_space = np.eye(self.robot.dof) - nullspace
-        tau = jacobian.T @ force + nullspace @ (mass @ posture_acceleration) + terms.bias
-        tau += joint_pull * (range_space @ (mass @ pull_acceleration))
-        tau += mass @ (self._limit_acceleration(q, v) - g.joint_damping * v)
-        effort = self.robot.limits.effort
-        return np.clip(tau, -effort, effort)
+        rest = -task_map @ terms.ee_jacobian_dot_v + nullspace @ (mass @ posture_acceleration)
+        rest += terms.bias + joint_pull * (range_space @ (mass @ pull_acceleration))
+        rest += mass @ (self._limit_acceleration(q, v) - g.joint_damping * v)
+        return task_map, rest
 
     def _limit_acceleration(self, q: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Push back from position limits (critically damped) and brake joints near their
@@ -181,13 +201,19 @@ class OperationalSpaceExpert:
     ) -> np.ndarray:
         """Joint torques (N·m) for a task acceleration (m/s², world frame) chosen by the expert
         or by a policy: the one law, with the posture of the target's goal pose (or home)."""
+        return self.law.command(self.task_affine(q, v, target), task_acceleration)
+
+    def task_affine(
+        self, q: np.ndarray, v: np.ndarray, target: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`task_torque` before its effort clip as (A, b): tau = A a_task + b
+        (OperationalSpaceLaw.affine)."""
         target, terms, goal = self._situation(q, v, target)
         if goal is None:
             posture, joint_pull = self.robot.home, 0.0
         else:
             posture, joint_pull = goal, min(1.0, self._joint_pull * self._path_share(target, terms))
-        acceleration = np.asarray(task_acceleration, float)
-        return self.law.torque(q, v, acceleration, posture, terms, joint_pull)
+        return self.law.affine(q, v, posture, terms, joint_pull)
 
     def _path_share(self, target: np.ndarray, terms: DynamicsTerms) -> float:
         """1 at path_blend (m) or farther from the target, falling linearly to 0 on it: how

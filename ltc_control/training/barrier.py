@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from ltc_control.control.barrier_gains import GAIN_PREFIX, gains_from_raw
@@ -44,13 +45,34 @@ class BarrierNetHead:
     def gains(self, raw: torch.Tensor) -> torch.Tensor:
         return gains_from_raw(raw, self.default_gains, torch.sigmoid)
 
+    @property
+    def torque_reference(self) -> torch.Tensor:
+        """N·m per joint: the scale the filter's QP measures torques in."""
+        return self.layer._scale.to(torch.float32)
+
+    def sample_rows(self, q: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """The filter's constraint rows at one state (data: computed once per training sample)."""
+        return self.layer.sample_rows(q, v)
+
     def command(
-        self, nominal: torch.Tensor, raw_gains: torch.Tensor, q: torch.Tensor, v: torch.Tensor
+        self,
+        nominal: torch.Tensor,
+        raw_gains: torch.Tensor,
+        q: torch.Tensor,
+        v: torch.Tensor,
+        rows: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Safe torques (..., dof) for nominal torques (..., dof) and raw gains (..., n)."""
+        """Safe torques (..., dof) for nominal torques (..., dof) and raw gains (..., n), with
+        the states' precomputed `sample_rows` (..., width) if given."""
         shape = nominal.shape
         flat = (nominal.reshape(-1, self.dof), raw_gains.reshape(-1, raw_gains.shape[-1]))
+        if rows is not None:
+            rows = rows.reshape(-1, rows.shape[-1])
         u = self.layer(
-            q.reshape(-1, self.dof), v.reshape(-1, self.dof), flat[0], self.gains(flat[1])
+            q.reshape(-1, self.dof),
+            v.reshape(-1, self.dof),
+            flat[0],
+            self.gains(flat[1]),
+            rows=rows,
         )
         return u.to(nominal.dtype).reshape(shape)

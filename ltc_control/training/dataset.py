@@ -60,13 +60,13 @@ def episode_from_trajectory(
     trajectory: Trajectory,
     gravity: Callable[[np.ndarray], np.ndarray],
     first_dt: float,
-    extra: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    extra: Callable[[Trajectory], np.ndarray] | None = None,
     layout: ObservationLayout | None = None,
     labels: Callable[[Trajectory], np.ndarray] | None = None,
 ) -> Episode:
     """Policy inputs (by `layout`; default: q, v, target), output labels (`labels(trajectory)`
     -> (n, n_out); default: the recorded torque over gravity) and elapsed times of one
-    trajectory; `extra(q, v)` -> (k,) per sample fills Episode.extra."""
+    trajectory; `extra(trajectory)` -> (n, k) fills Episode.extra."""
     if len(trajectory) < 2:
         raise TrainingDataError(f"trajectory of {trajectory.robot} has fewer than 2 samples")
     dt = trajectory.dt.copy()
@@ -87,9 +87,7 @@ def episode_from_trajectory(
         residual = np.asarray(labels(trajectory), dtype=float)
     else:
         residual = trajectory.tau - np.array([gravity(q) for q in trajectory.q])
-    rows = None
-    if extra is not None:
-        rows = np.array([extra(q, v) for q, v in zip(trajectory.q, trajectory.v, strict=True)])
+    rows = None if extra is None else np.asarray(extra(trajectory), dtype=float)
     return Episode(inputs=inputs, outputs=residual, dt=dt, extra=rows)
 
 

@@ -230,8 +230,9 @@ class Trainer:
         self.layout = ObservationLayout(
             self.names[0], self.robot.joint_names, self.dynamics.end_effector
         )
-        # BarrierNet losses need g(q) per sample (the nominal is a torque over gravity).
+        # BarrierNet losses need per-sample model terms (barrier_terms).
         self._barrier = any(spec.barriernet for spec in config.models)
+        self._head = None
         train = [self.episode(t) for t in data.train]
         self.normalizer = Normalizer.fit(train)
         self.train_episodes = [self.normalizer.normalize(e) for e in train]
@@ -253,15 +254,31 @@ class Trainer:
         samples = zip(trajectory.q, trajectory.v, trajectory.target, strict=True)
         return np.array([expert.task_acceleration(q, v, target) for q, v, target in samples])
 
-    def barrier_terms(self, q: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """g(q) of the nominal model (BarrierNet loss)."""
-        return self.gravity(q)
+    def barrier_terms(self, trajectory: Trajectory) -> np.ndarray:
+        """Per sample, what the BarrierNet loss needs beside the network's outputs (BarrierLoss):
+        the nominal model's g(q) (torque action) or the expert's law as A, b (tau = A a + b,
+        replayed like task_labels), then the filter's constraint rows at the measured state."""
+        head = self.barrier_head()
+        states = list(zip(trajectory.q, trajectory.v, strict=True))
+        rows = np.array([head.sample_rows(q, v) for q, v in states])
+        if not self._task_action:
+            return np.hstack((np.array([self.gravity(q) for q, _ in states]), rows))
+        expert = OperationalSpaceExpert(self.dynamics)
+        maps = [
+            np.concatenate([np.ravel(part) for part in expert.task_affine(q, v, target)])
+            for (q, v), target in zip(states, trajectory.target, strict=True)
+        ]
+        return np.hstack((np.array(maps), rows))
 
     def barrier_head(self) -> Any:
-        from ltc_control.training.barrier import BarrierNetHead
+        """The BarrierNet head of the training filter (one per trainer: its layer is reused)."""
+        if self._head is None:
+            from ltc_control.training.barrier import BarrierNetHead
 
-        evaluator = Evaluator(self.robot)
-        return BarrierNetHead(evaluator.safety_filter(self.config.data.simulated.rate_hz))
+            evaluator = Evaluator(self.robot)
+            rate = self.config.data.simulated.rate_hz
+            self._head = BarrierNetHead(evaluator.safety_filter(rate))
+        return self._head
 
     def names_for(self, spec: ModelSpec) -> tuple[list[str], ...]:
         """Signal names and units of `spec`'s model file (BarrierNet adds the gain outputs)."""
@@ -287,7 +304,7 @@ class Trainer:
         if spec.barriernet:
             head = self.barrier_head()
             model_options["proj_size"] = n_out + len(head.output_names)
-            loss = BarrierLoss(head, self.normalizer)
+            loss = BarrierLoss(head, self.normalizer, self._task_action)
         model = build_model(spec.kind, n_in, n_out, **model_options)
         run = _Run(model, options, self.config, started, self.progress, spec.name, loss)
         episodes = list(self.train_episodes)
@@ -404,27 +421,52 @@ def mse_loss(prediction: Any, y: Any, x: Any, extra: Any) -> Any:
 
 
 class BarrierLoss:
-    """BarrierNet: outputs [nominal, raw CBF gains] -> the safety QP layer -> the command,
-    compared with the expert's (normalized effort over gravity, like mse_loss)."""
+    """BarrierNet: outputs [action, raw CBF gains] -> nominal torque -> the safety QP layer ->
+    the command, compared with the expert's torque on the same sample.
 
-    def __init__(self, head: Any, normalizer: Normalizer) -> None:
+    Torque action (effort over gravity): nominal = output + g(q); the squared command error in
+    the normalized output units (mse_loss's, with the filter in between). Task action
+    (ee_acceleration): nominal = the expert's law at the output, clip(A a + b); the loss is
+    mse_loss on the action (what reaches the target) plus the squared command error in units
+    of the filter's torque reference (what teaches the gains: only the filter's command
+    depends on them). `extra` = Trainer.barrier_terms: nominal-model terms, then the rows."""
+
+    def __init__(self, head: Any, normalizer: Normalizer, task_action: bool) -> None:
         import torch
 
         self.head = head
-        self.norm = {
+        self.task_action = task_action
+        norm = {
             k: torch.as_tensor(v, dtype=torch.float32)
             for k, v in dataclasses.asdict(normalizer).items()
         }
+        self.norm = norm
+        self.n_action = len(normalizer.output_mean)
+        dof = head.dof
+        self.nominal_width = (self.n_action + 1) * dof if task_action else dof
+        self.torque_scale = head.torque_reference if task_action else norm["output_std"]
+        self.effort = head.torque_reference  # the filter's torque box is the effort limits
 
     def __call__(self, prediction: Any, y: Any, x: Any, extra: Any) -> Any:
-        dof, norm = self.head.dof, self.norm
+        dof, norm, n = self.head.dof, self.norm, self.n_action
         raw_inputs = x * norm["input_std"] + norm["input_mean"]
         q, v = raw_inputs[..., :dof], raw_inputs[..., dof : 2 * dof]
-        gravity = extra
-        nominal = prediction[..., :dof] * norm["output_std"] + norm["output_mean"] + gravity
-        command = self.head.command(nominal, prediction[..., dof:], q, v)
-        normalized = (command - gravity - norm["output_mean"]) / norm["output_std"]
-        return ((normalized - y) ** 2).mean()
+        terms, rows = extra[..., : self.nominal_width], extra[..., self.nominal_width :]
+        action = prediction[..., :n]
+        nominal = self._torque(action * norm["output_std"] + norm["output_mean"], terms)
+        expert = self._torque(y * norm["output_std"] + norm["output_mean"], terms)
+        command = self.head.command(nominal, prediction[..., n:], q, v, rows)
+        loss = (((command - expert) / self.torque_scale) ** 2).mean()
+        return loss + mse_loss(action, y, x, extra) if self.task_action else loss
+
+    def _torque(self, action: Any, terms: Any) -> Any:
+        """Joint torque (N·m) of a raw action: + g(q), or the law's clip(A a + b)."""
+        if not self.task_action:
+            return action + terms
+        dof, n = self.head.dof, self.n_action
+        task_map = terms[..., : dof * n].reshape(*terms.shape[:-1], dof, n)
+        tau = (task_map @ action.unsqueeze(-1)).squeeze(-1) + terms[..., dof * n :]
+        return tau.clamp(-self.effort, self.effort)
 
 
 class _Run:

@@ -32,6 +32,24 @@ def test_layer_matches_the_filter(robot, safety_filter) -> None:
         np.testing.assert_allclose(out[i].detach().numpy(), expected.command, atol=1e-8)
 
 
+def test_precomputed_rows_give_the_same_command_and_gradients(robot, safety_filter) -> None:
+    """Training computes each sample's rows once (sample_rows) and passes them in: the layer
+    must then solve the very QP it solves from q, v."""
+    layer = BarrierNetLayer(safety_filter)
+    q, v, u, gains = _batch(robot, layer, 6, seed=4)
+    rows = torch.tensor(
+        np.stack([layer.sample_rows(qi, vi) for qi, vi in zip(q.numpy(), v.numpy(), strict=True)])
+    )
+    assert rows.shape == (6, layer.row_width)
+    (direct,) = torch.autograd.grad(layer(q, v, u, gains).sum(), gains)
+    from_rows = layer(q, v, u, gains, rows=rows)
+    np.testing.assert_allclose(from_rows.detach(), layer(q, v, u, gains).detach(), atol=1e-12)
+    (through_rows,) = torch.autograd.grad(from_rows.sum(), gains)
+    np.testing.assert_allclose(through_rows, direct, atol=1e-12)
+    with pytest.raises(BarrierNetError, match="rows must have shape"):
+        layer(q, v, u, gains, rows=rows[:, :-1])
+
+
 def test_layer_gradients_pass_gradcheck(robot, safety_filter) -> None:
     layer = BarrierNetLayer(safety_filter)
     q, v, u, gains = _batch(robot, layer, 2, seed=2)

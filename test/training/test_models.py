@@ -109,7 +109,14 @@ def test_barrier_head_uses_configured_gains_at_zero_and_brakes_at_limits():
     assert torch.isfinite(raw.grad).all() and nominal.grad is not None
 
 
-def test_barriernet_model_trains_and_exports(tmp_path, tiny_config):
+@pytest.mark.parametrize(
+    ("action", "outputs"),
+    [
+        ("effort_over_gravity", ["effort_over_gravity/joint1", "effort_over_gravity/joint2"]),
+        ("ee_acceleration", ["ee_acceleration/x", "ee_acceleration/y", "ee_acceleration/z"]),
+    ],
+)
+def test_barriernet_model_trains_and_exports(tmp_path, tiny_config, action, outputs):
     from ltc_control.runtime import load_policy
     from ltc_control.training import train_config_from_dict
     from ltc_control.training.trainer import run_training
@@ -122,13 +129,18 @@ def test_barriernet_model_trains_and_exports(tmp_path, tiny_config):
         "output": str(tmp_path / "bn.npz"),
     }
     config = tiny_config(tmp_path, models=[spec])
-    config["data"] = {"simulated": {"episodes": 3, "duration_s": 1.0}, "validation_fraction": 0.3}
+    config["data"] = {
+        "simulated": {"episodes": 3, "duration_s": 1.0},
+        "validation_fraction": 0.3,
+        "senses": ["ee_error", "ee_velocity"],
+        "action": action,
+    }
     config["training"] |= {"epochs": 2}
     config["dagger"] = {"rounds": 0}
     _, (result,) = run_training(train_config_from_dict(config))
     policy = load_policy(result.model_path)
-    assert policy.output_names[:2] == ["effort_over_gravity/joint1", "effort_over_gravity/joint2"]
-    assert "cbf_gain/joint_velocity.gain_1" in policy.output_names[2:]
+    assert policy.output_names[: len(outputs)] == outputs
+    assert "cbf_gain/joint_velocity.gain_1" in policy.output_names[len(outputs) :]
     assert np.isfinite(result.report["final_validation_loss"])
 
 
