@@ -190,18 +190,23 @@ class DenseQP(torch.autograd.Function):
         H, A, b, x, nu = ctx.saved_tensors
         residual = b - (A @ x.unsqueeze(-1)).squeeze(-1)
         active = (nu > 0) & (residual < _ACTIVE_TOLERANCE * (1 + b.abs()))
-        mask = active.to(H.dtype)
-        n_x, n_c = x.shape[1], A.shape[1]
-        A_active = A * mask.unsqueeze(-1)
+        # Rows inactive in every sample decouple exactly (identity rows, zero right-hand side:
+        # y_nu = 0 there), so the batched KKT system only holds rows active somewhere.
+        used = active.any(dim=0).nonzero().squeeze(-1)
+        mask = active[:, used].to(H.dtype)
+        n_x, n_c = x.shape[1], len(used)
+        A_active = A[:, used] * mask.unsqueeze(-1)
         K = torch.zeros(x.shape[0], n_x + n_c, n_x + n_c, dtype=H.dtype)
         K[:, :n_x, :n_x] = H
         K[:, :n_x, n_x:] = A_active.transpose(1, 2)
         K[:, n_x:, :n_x] = A_active
         K[:, n_x:, n_x:] = torch.diag_embed(1.0 - mask)
-        rhs = torch.cat((grad_x, torch.zeros_like(b)), dim=1)
+        rhs = torch.cat((grad_x, torch.zeros_like(mask)), dim=1)
         y = torch.linalg.solve(K, rhs)
-        y_x, y_nu = y[:, :n_x], y[:, n_x:] * mask
-        nu = nu * mask
+        y_x = y[:, :n_x]
+        y_nu = torch.zeros_like(b)
+        y_nu[:, used] = y[:, n_x:] * mask
+        nu = nu * active.to(H.dtype)
         grad_H = -0.5 * (y_x.unsqueeze(-1) * x.unsqueeze(1) + x.unsqueeze(-1) * y_x.unsqueeze(1))
         grad_A = -(nu.unsqueeze(-1) * y_x.unsqueeze(1) + y_nu.unsqueeze(-1) * x.unsqueeze(1))
         return grad_H, -y_x, grad_A, y_nu
