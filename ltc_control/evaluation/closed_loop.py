@@ -134,17 +134,23 @@ def end_effector_of(robot: str) -> EndEffectorState:
 
 
 def deployed_controller(
-    policy: Any, robot: RobotDescription, dynamics: PinocchioDynamics, clock: StampClock
+    policy: Any,
+    robot: RobotDescription,
+    dynamics: PinocchioDynamics,
+    clock: StampClock,
+    min_period: float = 0.0,
 ) -> tuple[PolicyController, OperationalSpaceExpert]:
-    """`policy` behind a PolicyController as the policy node deploys it: gravity, the model
-    senses and the task-space law (the expert's, returned too: it keeps a goal pose to reset)
-    from the robot model."""
+    """`policy` behind a PolicyController as the policy node deploys it (the node and the
+    evaluator both build it here): gravity, the model senses and the task-space law (the
+    expert's, returned too: it keeps a goal pose, reset with the controller) from the robot
+    model; `min_period` (s) as PolicyController's."""
     task_law = OperationalSpaceExpert(dynamics)  # for ee_acceleration actions
     controller = PolicyController(
         policy,
         robot.joint_names,
         clock,
         gravity=dynamics.gravity,
+        min_period=min_period,
         end_effector=dynamics.end_effector,
         task_law=task_law.task_torque,
     )

@@ -28,8 +28,9 @@ from sensor_msgs.msg import JointState
 from std_srvs.srv import Trigger
 
 from ltc_control.control.barrier_gains import GainOutputs
-from ltc_control.control.policy_controller import PolicyController, PolicyStep
+from ltc_control.control.policy_controller import PolicyStep
 from ltc_control.control.stamps import StampClock
+from ltc_control.evaluation.closed_loop import deployed_controller
 from ltc_control.msg import BarrierGains, PolicyState
 from ltc_control.nodes.diagnostics import OK, WARN, diagnostic_array
 from ltc_control.nodes.fields import as_float64_array, header_stamp, to_seconds
@@ -46,7 +47,6 @@ from ltc_control.robots import load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.runtime import load_policy
 from ltc_control.safety.config import load_safety_config
-from ltc_control.sim.expert import OperationalSpaceExpert
 
 NODE_NAME = "policy"
 PARAMETERS = (
@@ -98,15 +98,8 @@ class PolicyNode(Node):
         clock = StampClock(
             period, p["max_dt"], p["max_age"], p["future_tolerance"], p["reset_jump"]
         )
-        dynamics = PinocchioDynamics(robot)
-        self.controller = PolicyController(
-            self.policy,
-            robot.joint_names,
-            clock,
-            dynamics.gravity,
-            period,
-            dynamics.end_effector,
-            OperationalSpaceExpert(dynamics).task_torque,  # for ee_acceleration actions
+        self.controller, self.task_law = deployed_controller(
+            self.policy, robot, PinocchioDynamics(robot), clock, min_period=period
         )
         self.timer = ComputeTimer(period)
         # Advertised for every model (the filter's subscription always meets a publisher, so a
@@ -217,6 +210,7 @@ class PolicyNode(Node):
 
     def _on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         self.controller.reset()
+        self.task_law.reset()
         response.success, response.message = True, f"hidden state of {self.policy.model_id} reset"
         return response
 

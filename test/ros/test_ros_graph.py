@@ -226,3 +226,30 @@ def test_unknown_parameter_keys_are_named_in_a_warning(
     )
     assert "did you mean 'filter.force_max'" in log
     node.destroy_node()
+
+
+def test_the_reset_service_forgets_the_hidden_state_and_the_task_laws_goal(
+    ros_context, spin_until
+) -> None:
+    """The shipped Panda policy (task-space action): `~/reset` starts a new episode, for the
+    network and for the law that turns its action into torque (its goal pose)."""
+    from std_srvs.srv import Trigger
+
+    from ltc_control.resources import shipped_policy
+
+    nodes, executor = bring_up(ros_context, shipped_policy("panda"))
+    sim, policy, recorder = nodes["sim"], nodes["policy"], nodes["recorder"]
+    assert spin_until(executor, lambda: policy.controller.steps >= 20, timeout=60.0)
+    assert policy.task_law._goal_target is not None  # the law aims at the demo's target
+    law_resets = []
+    forget_goal = policy.task_law.reset
+    policy.task_law.reset = lambda: (law_resets.append(sim.sim.time), forget_goal())
+    client = recorder.create_client(Trigger, "/policy/reset")
+    assert spin_until(executor, client.service_is_ready, timeout=10.0)
+    future = client.call_async(Trigger.Request())
+    assert spin_until(executor, future.done, timeout=10.0)
+    assert future.result().success
+    assert len(law_resets) == 1
+    assert policy.controller.steps < 20  # counted from the reset again
+    for node in nodes.values():
+        node.destroy_node()
