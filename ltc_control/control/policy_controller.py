@@ -14,7 +14,9 @@ Promises:
 - If the model outputs torque over gravity compensation (`effort_over_gravity/<joint>`, see
   runtime.signals), g(q) from the robot's dynamics is added back here.
 - Model senses (end-effector position, error, velocity; runtime.signals) are computed from the
-  measured joint state with `end_effector` (the robot model), required if the model names one.
+  measured joint state with `end_effector` (the robot model), required if the model names one;
+  the `task_error` sense with `task_error` (the task law's, reset with it: see
+  evaluation.deployed_controller).
 - A task-space action (`ee_acceleration/x|y|z`, m/s²) becomes joint torque through `task_law`
   (the expert's operational-space law, required for such a model), so the command is always a
   joint torque (what the safety filter takes).
@@ -37,6 +39,7 @@ from ltc_control.runtime.signals import (
     JointMatcher,
     ObservationLayout,
     SignalError,
+    TaskErrorSense,
     TaskLaw,
     command_order,
 )
@@ -63,6 +66,7 @@ class PolicyController:
         min_period: float = 0.0,
         end_effector: EndEffectorState | None = None,
         task_law: TaskLaw | None = None,
+        task_error: TaskErrorSense | None = None,
     ) -> None:
         self.policy = policy
         self.min_period = min_period  # s; faster joint states are skipped (not refused)
@@ -70,7 +74,9 @@ class PolicyController:
         self.joint_names = tuple(joint_names)
         self._match = JointMatcher(self.joint_names)
         self.clock = clock
-        self.layout = ObservationLayout(policy.input_names, self.joint_names, end_effector)
+        self.layout = ObservationLayout(
+            policy.input_names, self.joint_names, end_effector, task_error
+        )
         self._order, kind = command_order(policy.output_names, self.joint_names)
         self._gravity = gravity if kind == EFFORT_OVER_GRAVITY else None
         if kind == EFFORT_OVER_GRAVITY and gravity is None:

@@ -33,6 +33,7 @@ Metrics per episode (units):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
@@ -50,7 +51,7 @@ from ltc_control.evaluation.reach import SegmentScore, score_segments, spans, su
 from ltc_control.robots import load_robot_description
 from ltc_control.robots.description import RobotDescription
 from ltc_control.robots.dynamics import PinocchioDynamics
-from ltc_control.runtime.signals import EndEffectorState
+from ltc_control.runtime.signals import ObservationLayout
 from ltc_control.sim.expert import OperationalSpaceExpert
 from ltc_control.sim.rollouts import RolloutConfig, collect_rollouts
 from ltc_control.sim.simulator import ArmSimulator, randomized_simulator, sample_times
@@ -127,10 +128,22 @@ class ExpertController:
         return self.expert.torque(q, v, target)
 
 
-def end_effector_of(robot: str) -> EndEffectorState:
-    """The robot model's end-effector kinematics, q (rad), v (rad/s) -> position (m), velocity
-    (m/s), world frame: what model senses are computed from."""
-    return PinocchioDynamics(load_robot_description(robot)).end_effector
+@functools.cache
+def _robot_model(robot: str) -> PinocchioDynamics:
+    return PinocchioDynamics(load_robot_description(robot))
+
+
+def observation_layout(input_names: Sequence[str], robot: str) -> ObservationLayout:
+    """A model's ObservationLayout for one episode of recorded samples of `robot`, with the
+    robot model's senses (a fresh task law for `task_error`: its goal poses follow the
+    episode's targets, so build one per episode and feed it the samples in order)."""
+    dynamics = _robot_model(robot)
+    return ObservationLayout(
+        input_names,
+        dynamics.robot.joint_names,
+        dynamics.end_effector,
+        OperationalSpaceExpert(dynamics).task_error,
+    )
 
 
 def deployed_controller(
@@ -153,6 +166,7 @@ def deployed_controller(
         min_period=min_period,
         end_effector=dynamics.end_effector,
         task_law=task_law.task_torque,
+        task_error=task_law.task_error,
     )
     return controller, task_law
 

@@ -18,7 +18,6 @@ episodes) and `episode_<k>/<array>` for the Trajectory arrays t, q, v, target, e
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +31,6 @@ from ltc_control.runtime import LiquidPolicy
 from ltc_control.runtime.paper_form import check_supported
 from ltc_control.runtime.signals import (
     MODEL_SENSES,
-    EndEffectorState,
     ObservationLayout,
     SignalError,
 )
@@ -118,14 +116,6 @@ def record_sequences(
     )
 
 
-@functools.cache
-def _end_effector(robot: str) -> EndEffectorState:
-    """The robot model's end-effector kinematics (for policies with model senses)."""
-    from ltc_control.evaluation.closed_loop import end_effector_of
-
-    return end_effector_of(robot)
-
-
 def _policy_inputs(
     policy: LiquidPolicy, trajectory: Trajectory, nominal_dt: float | None, max_dt: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -133,11 +123,12 @@ def _policy_inputs(
         raise ExplainError(f"a trajectory of {trajectory.robot} has fewer than 2 samples")
     senses = any(name.partition("/")[0] in MODEL_SENSES for name in policy.input_names)
     try:
-        layout = ObservationLayout(
-            policy.input_names,
-            trajectory.joint_names,
-            _end_effector(trajectory.robot) if senses else None,
-        )
+        if senses:  # the robot model's, through evaluation (explain does not load robots)
+            from ltc_control.evaluation.closed_loop import observation_layout
+
+            layout = observation_layout(policy.input_names, trajectory.robot)
+        else:
+            layout = ObservationLayout(policy.input_names, trajectory.joint_names)
     except SignalError as exc:
         raise ExplainError(f"policy {policy.model_id} cannot read this rollout: {exc}") from exc
     inputs = np.array(

@@ -11,7 +11,10 @@ Senses computed from the robot model (the end effector's forward kinematics; wor
 x|y|z): `ee_position/x` (m), `ee_error/x` (target - end effector, m), `ee_velocity/x` (m/s).
 A model that names one needs the robot model at run time (`end_effector(q, v)` -> position,
 velocity, e.g. PinocchioDynamics.end_effector); ObservationLayout computes them in one place for
-the policy node, the closed-loop evaluator and training.
+the policy node, the closed-loop evaluator and training. `task_error/x` (m) is the error the
+task-space law acts on (`task_error(q, v, target)`, the expert's: target - end effector, blended
+far from the target with the joint path toward its inverse-kinematics goal pose): the part of the
+robot model that plans, as a perception module would, so the network's job is the reaching.
 """
 
 from __future__ import annotations
@@ -24,10 +27,14 @@ from ltc_control.errors import LtcControlError
 
 JOINT_SIGNALS = ("position", "velocity")
 TARGET_AXES = ("x", "y", "z")
-MODEL_SENSES = {"ee_position": "m", "ee_error": "m", "ee_velocity": "m/s"}
+MODEL_SENSES = {"ee_position": "m", "ee_error": "m", "ee_velocity": "m/s", "task_error": "m"}
+END_EFFECTOR_SENSES = ("ee_position", "ee_error", "ee_velocity")  # from end_effector(q, v)
 SIGNAL_UNITS = {"position": "rad", "velocity": "rad/s", "target": "m", **MODEL_SENSES}
 # q (rad), v (rad/s) -> end-effector position (m) and velocity (m/s), world frame
 EndEffectorState = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+# q (rad), v (rad/s), target (m) -> the task-space law's error (m), world frame; stateful (a goal
+# pose per target): one per episode, called in sample order
+TaskErrorSense = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 class SignalError(LtcControlError, ValueError):
@@ -65,13 +72,15 @@ def policy_output_names(joint_names: Sequence[str], kind: str = EFFORT_OVER_GRAV
 
 class ObservationLayout:
     """Builds a model's input vector from joint states and a target, by signal name (model
-    senses through `end_effector`, required when the model names one)."""
+    senses through `end_effector` and `task_error`, each required when the model names a sense
+    it gives)."""
 
     def __init__(
         self,
         input_names: Sequence[str],
         joint_names: Sequence[str],
         end_effector: EndEffectorState | None = None,
+        task_error: TaskErrorSense | None = None,
     ) -> None:
         joints = {name: i for i, name in enumerate(joint_names)}
         self._sources: list[tuple[str, int]] = []
@@ -86,11 +95,14 @@ class ObservationLayout:
                     f"model input '{name}' is not a known signal for joints {list(joint_names)}"
                 )
         self.senses = sorted({kind for kind, _ in self._sources if kind in MODEL_SENSES})
-        if self.senses and end_effector is None:
-            raise SignalError(
-                f"model inputs {self.senses} come from the robot model, but none was given"
-            )
-        self._end_effector = end_effector if self.senses else None
+        kinematic = [sense for sense in self.senses if sense in END_EFFECTOR_SENSES]
+        for needed, given in ((kinematic, end_effector), ("task_error" in self.senses, task_error)):
+            if needed and given is None:
+                raise SignalError(
+                    f"model inputs {self.senses} come from the robot model, but none was given"
+                )
+        self._end_effector = end_effector if kinematic else None
+        self._task_error = task_error if "task_error" in self.senses else None
         self.size = len(self._sources)
 
     def build(self, position: np.ndarray, velocity: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -102,6 +114,8 @@ class ObservationLayout:
                 "ee_error": target - ee_position,
                 "ee_velocity": ee_velocity,
             }
+        if self._task_error is not None:
+            signals["task_error"] = self._task_error(position, velocity, target)
         return np.array([signals[kind][index] for kind, index in self._sources])
 
 

@@ -185,16 +185,23 @@ class OperationalSpaceExpert:
         """The expert's task acceleration (m/s², world frame) toward `target` (m, world): what
         a policy with an ee_acceleration action learns."""
         g = self.gains
+        error = self.task_error(q, v, target)
+        terms = self._situation(q, v, target)[1]
+        desired_velocity = g.task_stiffness / max(g.task_damping, 1e-9) * error
+        desired_velocity *= min(1.0, g.max_speed / max(np.linalg.norm(desired_velocity), 1e-12))
+        return g.task_damping * (desired_velocity - terms.ee_jacobian @ v)
+
+    def task_error(self, q: np.ndarray, v: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """The error (m, world frame) the expert's task acts on: target - end effector, far from
+        a reachable target blended with its goal pose's joint path J (q_goal - q), capped at
+        max_error toward an unreachable one (the `task_error` sense of runtime.signals)."""
         target, terms, goal = self._situation(q, v, target)
         error = target - terms.ee_position
         if goal is not None:
             path = self._path_share(target, terms)
-            error = path * (terms.ee_jacobian @ (goal - q)) + (1.0 - path) * error
-        else:  # a bounded pull toward an unreachable target, not a torque spike
-            error *= min(1.0, g.max_error / max(np.linalg.norm(error), 1e-12))
-        desired_velocity = g.task_stiffness / max(g.task_damping, 1e-9) * error
-        desired_velocity *= min(1.0, g.max_speed / max(np.linalg.norm(desired_velocity), 1e-12))
-        return g.task_damping * (desired_velocity - terms.ee_jacobian @ v)
+            return path * (terms.ee_jacobian @ (goal - q)) + (1.0 - path) * error
+        # a bounded pull toward an unreachable target, not a torque spike
+        return error * min(1.0, self.gains.max_error / max(np.linalg.norm(error), 1e-12))
 
     def task_torque(
         self, q: np.ndarray, v: np.ndarray, task_acceleration: np.ndarray, target: np.ndarray

@@ -39,12 +39,13 @@ from ltc_control.evaluation.closed_loop import (
     EvaluationConfig,
     Evaluator,
     MixedController,
+    observation_layout,
     summarize,
 )
 from ltc_control.resources import share_dir
 from ltc_control.robots import RobotDescription, load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
-from ltc_control.runtime.signals import EE_ACCELERATION, ObservationLayout
+from ltc_control.runtime.signals import EE_ACCELERATION
 from ltc_control.sim.expert import OperationalSpaceExpert
 from ltc_control.sim.rollouts import RolloutConfig, collect_rollouts
 from ltc_control.training.config import ModelSpec, TrainConfig, TrainingOptions, fingerprint
@@ -227,9 +228,6 @@ class Trainer:
         self.code_version = _code_version()  # the code this process loaded, not later edits
         self.names = signal_names(self.robot.joint_names, config.data.senses, config.data.action)
         self._task_action = config.data.action == EE_ACCELERATION
-        self.layout = ObservationLayout(
-            self.names[0], self.robot.joint_names, self.dynamics.end_effector
-        )
         # BarrierNet losses need per-sample model terms (barrier_terms).
         self._barrier = any(spec.barriernet for spec in config.models)
         self._head = None
@@ -243,8 +241,9 @@ class Trainer:
     def episode(self, trajectory: Trajectory) -> Episode:
         extra = self.barrier_terms if self._barrier else None
         labels = self.task_labels if self._task_action else None
+        layout = observation_layout(self.names[0], self.robot.name)  # fresh per episode
         return episode_from_trajectory(
-            trajectory, self.gravity, self.nominal_dt, extra, self.layout, labels
+            trajectory, self.gravity, self.nominal_dt, extra, layout, labels
         )
 
     def task_labels(self, trajectory: Trajectory) -> np.ndarray:
