@@ -51,6 +51,7 @@ class BaselinePolicy:
         self.input_units = list(metadata["input_units"])
         self.output_units = list(metadata["output_units"])
         self.model_id = str(metadata.get("model_id", "unnamed"))
+        self.description = str(metadata.get("description", ""))  # records the config (provenance)
         if kind == "lstm":
             weight = self.params["cell.input_map.weight"]
             hidden = weight.shape[0] // 4

@@ -3,24 +3,43 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
-from ltc_control.resources import config_path, shipped_policy
+from ltc_control.resources import config_path, share_dir
 from ltc_control.training.baselines import load_trained_policy
 from ltc_control.training.config import fingerprint, load_train_config, provenance
 
-# Models retrained since model files record their config (the others predate it: README).
-RETRAINED = {("panda", "cfc19"): "panda/train.yaml"}
+MODELS = (share_dir() / "models").resolve()
 
 
-@pytest.mark.parametrize(("robot", "model"), sorted(RETRAINED))
-def test_shipped_model_was_trained_by_the_committed_config(robot, model):
-    config = load_train_config(config_path(RETRAINED[robot, model]))
-    recorded = provenance(load_trained_policy(shipped_policy(robot, model)).description)
-    assert recorded["config_sha256"] == fingerprint(config, f"{robot}_{model}"), (
-        f"models/{robot}_{model}.npz was not trained by the committed config/{RETRAINED[robot, model]}: "
-        "retrain it (ltc-control train --config ... --model ...) or restore the config"
+def _shipped_models() -> list[tuple[str, str]]:
+    """(config file, model name) of every shipped model a committed training config writes."""
+    configs = sorted(share_dir().glob("config/*/train*.yaml"))
+    return [
+        (str(path.relative_to(config_path())), spec.name)
+        for path in configs
+        for spec in load_train_config(path).models
+        if Path(spec.output).resolve().parent == MODELS
+    ]
+
+
+def test_every_shipped_model_has_a_committed_config():
+    written = {name for _, name in _shipped_models()}
+    shipped = {path.stem for path in MODELS.glob("*.npz")}
+    assert shipped == written, "models/ and the configs' package:// outputs differ"
+
+
+@pytest.mark.parametrize(("config_file", "name"), _shipped_models())
+def test_shipped_model_was_trained_by_the_committed_config(config_file, name):
+    config = load_train_config(config_path(config_file))
+    spec = config.select([name]).models[0]
+    recorded = provenance(load_trained_policy(Path(spec.output)).description)
+    assert recorded.get("config_sha256") == fingerprint(config, name), (
+        f"models/{name}.npz was not trained by the committed config/{config_file}: "
+        f"retrain it (ltc-control train --config config/{config_file} --model {name} --force) "
+        "or restore the config"
     )
     assert recorded["code"] != "unknown"
 
