@@ -14,7 +14,9 @@ differentiation of the KKT system at the solution's active set 𝒜 (OptNet, Amo
 
 one batched torch.linalg.solve; inactive rows are padded as identity rows (zero gradient). This is
 exact wherever the active set is locally constant (strict complementarity), which is where a QP
-layer is differentiable at all. Chosen over qpth (batched interior point in torch) because it
+layer is differentiable at all. A sample whose hard rows no command satisfies (a state outside
+the safe set: an unfiltered expert rollout reaches 2-4x a velocity limit) gets what the deployed
+filter gives it, `SafetyFilter.braking_command`, and no gradient (`fallbacks` counts them). Chosen over qpth (batched interior point in torch) because it
 returns the same solution as the 1 kHz filter to machine precision and is faster at batch 64
 (bench/safety.py measures both); cvxpylayers is not used (not installed).
 """
@@ -52,6 +54,7 @@ class BarrierNetLayer(torch.nn.Module):
         self._row_shapes = ((n_rows, dof), (n_rows,), (n_rows,), (n_rows,), (dof, dof), (dof,))
         self.gain_names = safety_filter.gain_names
         self.default_gains = torch.tensor(safety_filter.configured_gains, dtype=torch.float64)
+        self.fallbacks = 0  # samples answered with the braking command (infeasible QP)
         layout = safety_filter.layout
         self._hessian = torch.as_tensor(layout.hessian)
         self._slack_columns = torch.as_tensor(layout.slack_columns)
@@ -97,8 +100,18 @@ class BarrierNetLayer(torch.nn.Module):
         H, f, A, b = self.quadratic_program(
             rows, u_nominal.to(torch.float64), gains.to(torch.float64)
         )
-        x = DenseQP.apply(H, f, A, b)
-        return x[:, :dof] * self._scale
+        x, solved = DenseQP.apply(H, f, A, b)
+        u = x[:, :dof] * self._scale
+        if bool(solved.all()):
+            return u
+        self.fallbacks += int((~solved).sum())
+        braking = [
+            self.safety_filter.braking_command(
+                q[i].detach().double().numpy(), v[i].detach().double().numpy()
+            )
+            for i in torch.nonzero(~solved).squeeze(-1).tolist()
+        ]
+        return u.index_put((~solved,), torch.as_tensor(np.stack(braking), dtype=u.dtype))
 
     def quadratic_program(self, rows, u_nominal, gains):
         """Batched (H, f, A, b) of min ½xᵀHx + fᵀx s.t. A x <= b (bounds included as rows);
@@ -163,31 +176,32 @@ class BarrierNetLayer(torch.nn.Module):
 
 
 class DenseQP(torch.autograd.Function):
-    """x*(H, f, A, b) of min ½xᵀHx + fᵀx s.t. A x <= b, batched; DAQP forward, KKT backward."""
+    """(x*, solved) of min ½xᵀHx + fᵀx s.t. A x <= b, batched; DAQP forward, KKT backward.
+    An unsolved sample (infeasible) has x = 0, solved False and no gradient."""
 
     @staticmethod
     def forward(ctx, H, f, A, b):
         Hn, fn, An, bn = (t.detach().cpu().double().numpy() for t in (H, f, A, b))
-        xs, multipliers = [], []
+        xs, multipliers, solved = [], [], []
         for Hi, fi, Ai, bi in zip(Hn, fn, An, bn, strict=True):
             x, _, exitflag, info = daqp.solve(
                 np.ascontiguousarray(Hi), fi, np.ascontiguousarray(Ai), bi,
                 np.full(len(bi), -INFINITY), np.zeros(len(bi), dtype=np.int32), primal_tol=1e-10,
             )  # fmt: skip
-            if exitflag != 1:
-                raise BarrierNetError(
-                    f"QP not solved (daqp exitflag {exitflag}); infeasible sample?"
-                )
-            xs.append(x)
-            multipliers.append(info["lam"])
+            solved.append(exitflag == 1)
+            xs.append(x if solved[-1] else np.zeros(len(fi)))
+            multipliers.append(info["lam"] if solved[-1] else np.zeros(len(bi)))
         x = torch.as_tensor(np.stack(xs), dtype=H.dtype)
         nu = torch.as_tensor(np.stack(multipliers), dtype=H.dtype)
-        ctx.save_for_backward(H, A, b, x, nu)
-        return x
+        solved = torch.as_tensor(solved)
+        ctx.save_for_backward(H, A, b, x, nu, solved)
+        ctx.mark_non_differentiable(solved)
+        return x, solved
 
     @staticmethod
-    def backward(ctx, grad_x):
-        H, A, b, x, nu = ctx.saved_tensors
+    def backward(ctx, grad_x, _grad_solved):
+        H, A, b, x, nu, solved = ctx.saved_tensors
+        grad_x = grad_x * solved.unsqueeze(-1).to(grad_x.dtype)  # no gradient where unsolved
         residual = b - (A @ x.unsqueeze(-1)).squeeze(-1)
         active = (nu > 0) & (residual < _ACTIVE_TOLERANCE * (1 + b.abs()))
         # Rows inactive in every sample decouple exactly (identity rows, zero right-hand side:

@@ -406,6 +406,8 @@ class Trainer:
             "output_names": self.names_for(spec)[2],
             "host": {"python": platform.python_version(), "machine": platform.machine()},
         }
+        if spec.barriernet:  # sample evaluations (all epochs) the filter's braking answered
+            report["barrier_qp_fallbacks"] = self.barrier_head().layer.fallbacks
         report_path = report_dir / f"{spec.name}.json"
         report_path.write_text(json.dumps(_plain(report), indent=1))
         return TrainResult(spec.name, model_path, report_path, plot_path, report)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +11,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_quick_bench_runs_the_nominal_condition_only(tmp_path):
-    # A smoke test: one short episode of one robot (the bench proper runs for minutes).
+def _quick_bench(tmp_path: Path, robot: str) -> tuple[dict, str]:
+    """One short episode of one robot (the bench proper runs for minutes): JSON line, stdout."""
     run = subprocess.run(
         [
             sys.executable,
@@ -20,7 +21,7 @@ def test_quick_bench_runs_the_nominal_condition_only(tmp_path):
             "--episodes=1",
             "--duration=2",
             "--workers=1",
-            "--robots=double_pendulum",
+            f"--robots={robot}",
             "--filter-at-sensor-rate",
             f"--plot={tmp_path / 'control.png'}",
         ],
@@ -29,9 +30,24 @@ def test_quick_bench_runs_the_nominal_condition_only(tmp_path):
         timeout=600,
         check=True,
     )
-    summary = json.loads(run.stdout.strip().splitlines()[-1])
+    return json.loads(run.stdout.strip().splitlines()[-1]), run.stdout
+
+
+def test_quick_bench_runs_the_nominal_condition_only(tmp_path):
+    summary, stdout = _quick_bench(tmp_path, "double_pendulum")
     assert summary["quick"] is True and summary["episodes"] == 1
     assert {"expert_reach5", "cfc19_reach5", "mlp64_reach5"} <= summary.keys()
+    assert summary["pendulum_cfc19_reach5"] == summary["cfc19_reach5"]  # the issue's key names
     assert not any(key.endswith("rate_shift_degradation") for key in summary)
     assert "expert_rmse_m_unfiltered" not in summary
-    assert "50Hz" not in run.stdout and (tmp_path / "control.png").is_file()
+    assert "50Hz" not in stdout and (tmp_path / "control.png").is_file()
+
+
+def test_quick_bench_runs_the_barriernet_policy_with_learned_and_configured_gains(tmp_path):
+    summary, stdout = _quick_bench(tmp_path, "panda")
+    for mode in ("barriernet", "fixed_gain"):
+        assert 0.0 <= summary[f"{mode}_interventions"] <= 1.0
+        assert summary[f"{mode}_correction_mean_nm"] >= 0.0
+        assert f"{mode}_reach5" in summary and f"{mode}_violations" in summary
+        assert re.search(rf"^panda\s+{mode}\s+nominal", stdout, re.MULTILINE)  # a table row
+    assert "barriernet_unfiltered_reach5" not in summary  # --quick runs no unfiltered episodes

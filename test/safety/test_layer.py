@@ -69,10 +69,34 @@ def test_dense_qp_gradcheck_with_active_constraints() -> None:
     f = torch.tensor(rng.normal(size=(batch, n)) * 5, requires_grad=True)
     A = torch.tensor(rng.normal(size=(batch, m, n)), requires_grad=True)
     b = torch.tensor(rng.uniform(0.1, 1.0, (batch, m)), requires_grad=True)
-    x = DenseQP.apply(H, f, A, b)
+    x, solved = DenseQP.apply(H, f, A, b)
+    assert bool(solved.all())
     residual = b - (A @ x.unsqueeze(-1)).squeeze(-1)
     assert (residual.abs() < 1e-9).sum() >= batch  # active constraints in the test
-    assert torch.autograd.gradcheck(DenseQP.apply, (H, f, A, b), eps=1e-6, atol=1e-6)
+    assert torch.autograd.gradcheck(
+        lambda *qp: DenseQP.apply(*qp)[0], (H, f, A, b), eps=1e-6, atol=1e-6
+    )
+
+
+def test_a_state_outside_the_safe_set_gets_the_filters_braking_command_and_no_gradient(
+    robot, safety_filter
+) -> None:
+    """Unfiltered expert rollouts reach 2-4x a velocity limit: no command satisfies the hard
+    rows there. The layer answers as the deployed filter does, and training goes on."""
+    layer = BarrierNetLayer(safety_filter)
+    q, v, u, _ = _batch(robot, layer, 3, seed=5)
+    v = v.clone()
+    v[1] = torch.tensor(4.0 * robot.limits.velocity)  # far beyond every velocity limit
+    out = layer(q, v, u)  # the configured gains, as the filter below
+    deployed = safety_filter.filter(q[1].numpy(), v[1].numpy(), u[1].detach().numpy())
+    assert deployed.mode == "fallback"
+    np.testing.assert_allclose(out[1].detach().numpy(), deployed.command, atol=1e-12)
+    assert layer.fallbacks == 1
+    out.sum().backward()
+    assert torch.all(u.grad[1] == 0) and torch.any(u.grad[0] != 0)
+    for i in (0, 2):  # the other samples are filtered as before
+        expected = safety_filter.filter(q[i].numpy(), v[i].numpy(), u[i].detach().numpy())
+        np.testing.assert_allclose(out[i].detach().numpy(), expected.command, atol=1e-8)
 
 
 def test_layer_rejects_bad_gains(robot, safety_filter) -> None:
