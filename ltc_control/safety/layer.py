@@ -78,10 +78,23 @@ class BarrierNetLayer(torch.nn.Module):
     ) -> torch.Tensor:
         """Safe torques (B, dof), float64, differentiable in u_nominal and gains. `rows`
         (B, row_width): the samples' `sample_rows`, computed here from q, v when not given."""
-        dof = self.safety_filter.robot.dof
         batch = u_nominal.shape[0]
         if gains is None:
             gains = self.default_gains.expand(batch, -1)
+        self._check(q, v, u_nominal, gains)
+        if rows is None:
+            rows = self.rows_of(q, v)
+        elif rows.shape != (batch, self.row_width):
+            raise BarrierNetError(f"rows must have shape ({batch}, {self.row_width})")
+        H, f, A, b = self.quadratic_program(
+            rows, u_nominal.to(torch.float64), gains.to(torch.float64)
+        )
+        x, solved = DenseQP.apply(H, f, A, b)
+        u = x[:, : self.safety_filter.robot.dof] * self._scale
+        return u if bool(solved.all()) else self._braking_where_unsolved(u, solved, q, v)
+
+    def _check(self, q, v, u_nominal, gains) -> None:
+        dof, batch = self.safety_filter.robot.dof, u_nominal.shape[0]
         for name, x, width in (("q", q, dof), ("v", v, dof), ("u_nominal", u_nominal, dof)):
             if x.shape != (batch, width):
                 raise BarrierNetError(
@@ -93,23 +106,16 @@ class BarrierNetLayer(torch.nn.Module):
             raise BarrierNetError(
                 "gains must be finite and positive (use softplus on network outputs)"
             )
-        if rows is None:
-            rows = self.rows_of(q, v)
-        elif rows.shape != (batch, self.row_width):
-            raise BarrierNetError(f"rows must have shape ({batch}, {self.row_width})")
-        H, f, A, b = self.quadratic_program(
-            rows, u_nominal.to(torch.float64), gains.to(torch.float64)
-        )
-        x, solved = DenseQP.apply(H, f, A, b)
-        u = x[:, :dof] * self._scale
-        if bool(solved.all()):
-            return u
-        self.fallbacks += int((~solved).sum())
+
+    def _braking_where_unsolved(self, u, solved, q, v):
+        """The deployed filter's answer to an infeasible QP: its braking command (constant)."""
+        unsolved = torch.nonzero(~solved).squeeze(-1).tolist()
+        self.fallbacks += len(unsolved)
         braking = [
             self.safety_filter.braking_command(
                 q[i].detach().double().numpy(), v[i].detach().double().numpy()
             )
-            for i in torch.nonzero(~solved).squeeze(-1).tolist()
+            for i in unsolved
         ]
         return u.index_put((~solved,), torch.as_tensor(np.stack(braking), dtype=u.dtype))
 
