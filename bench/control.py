@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from multiprocessing import Pool
 from pathlib import Path
@@ -295,7 +296,15 @@ def main() -> None:
         shifted=not args.quick,
     )
     with Pool(args.workers) as pool:
-        raw = pool.map(_job, jobs, chunksize=1)
+        raw = []
+        for robot, policy, condition, summary, seconds in pool.imap(_job, jobs, chunksize=1):
+            raw.append((robot, policy, condition, summary, seconds))
+            # progress on stderr: the table and the JSON line (stdout) come at the end
+            print(
+                f"[{len(raw)}/{len(jobs)}] {robot} {policy} {condition}: {seconds:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     results = [(r, p, c, job[5], s, sec) for (r, p, c, s, sec), job in zip(raw, jobs, strict=True)]
     _table(results)
     per_robot = {}
