@@ -1,5 +1,5 @@
-"""BarrierNet mode: the policy outputs a nominal torque and the CBF gains; the loss sees the
-command the safety filter's QP makes of them (Xiao et al., BarrierNet, T-RO 2023).
+"""BarrierNet mode: the policy outputs its action and the CBF gains; the loss sees the command
+the safety filter's QP makes of them (Xiao et al., BarrierNet, T-RO 2023).
 
 The QP is the safety package's differentiable `BarrierNetLayer` (ltc_control.safety.layer): the
 same constraints, scaling and torque box as the deployed `SafetyFilter`, with the class-K gains
@@ -11,9 +11,9 @@ map the deployed policy node uses too), so a raw output of 0 gives the configure
 gain stays in (0, 2 * default) (positive, and inside the sampled-data bound gain * period < 1
 whenever the default is below half of it).
 
-Model file outputs: `effort_over_gravity/<joint>` (the nominal; PolicyController and the
-safety filter node use it as usual), then `cbf_gain/<group>.gain_<i>` (raw, before the sigmoid
-map above). Deployed, the policy node publishes the mapped gains (ltc_control/BarrierGains on
+Model file outputs: the action (`ee_acceleration/x|y|z` through the expert's law, or
+`effort_over_gravity/<joint>`; PolicyController turns it into the nominal torque as usual), then
+`cbf_gain/<group>.gain_<i>` (raw, before the sigmoid map above). The loss: trainer.BarrierLoss. Deployed, the policy node publishes the mapped gains (ltc_control/BarrierGains on
 `barrier_gains`, stamped like the nominal command) and the safety filter uses them for that
 command, each inside its safe range (SafetyFilter).
 """
@@ -49,6 +49,11 @@ class BarrierNetHead:
     def torque_reference(self) -> torch.Tensor:
         """N·m per joint: the scale the filter's QP measures torques in."""
         return self.layer._scale.to(torch.float32)
+
+    @property
+    def effort_limits(self) -> torch.Tensor:
+        """N·m per joint: the robot's effort limits (the task law clips its torque to them)."""
+        return torch.as_tensor(self.layer.safety_filter.robot.limits.effort, dtype=torch.float32)
 
     def sample_rows(self, q: np.ndarray, v: np.ndarray) -> np.ndarray:
         """The filter's constraint rows at one state (data: computed once per training sample)."""

@@ -446,7 +446,7 @@ class BarrierLoss:
         dof = head.dof
         self.nominal_width = (self.n_action + 1) * dof if task_action else dof
         self.torque_scale = head.torque_reference if task_action else norm["output_std"]
-        self.effort = head.torque_reference  # the filter's torque box is the effort limits
+        self.effort = head.effort_limits  # the law's clip, as OperationalSpaceLaw.command
 
     def __call__(self, prediction: Any, y: Any, x: Any, extra: Any) -> Any:
         dof, norm, n = self.head.dof, self.norm, self.n_action
