@@ -125,12 +125,12 @@ def make_probe(context: object, robot_name: str, states: Callable[[], int]) -> o
 
 
 def build(args: argparse.Namespace) -> tuple[object, list[object]]:
-    import rclpy
     from rclpy.context import Context
 
     from ltc_control.nodes import composed
     from ltc_control.nodes.bringup import build_nodes
     from ltc_control.nodes.launch_xml import read_launch_file
+    from ltc_control.nodes.spin import init_ros
 
     overrides = dict(text.split(":=", 1) for text in args.arguments)
     context = Context()
@@ -138,11 +138,9 @@ def build(args: argparse.Namespace) -> tuple[object, list[object]]:
     if args.executable:  # as composed_nodes builds its nodes: global ROS arguments
         (entry,) = read_launch_file(args.launch_file, overrides).nodes
         command = launch_command(entry, workdir)
-        rclpy.init(
-            context=context, args=[entry.executable, *command[command.index("--ros-args") :]]
-        )
+        init_ros(context=context, args=[entry.executable, *command[command.index("--ros-args") :]])
         return context, composed.build(context, entry.arguments)
-    rclpy.init(context=context)
+    init_ros(context)
     return context, build_nodes(args.launch_file, overrides, context, workdir).nodes
 
 

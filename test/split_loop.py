@@ -57,6 +57,14 @@ class Harness:
                     return found or {}
                 self._changed.wait(deadline - time.monotonic())
 
+    def state_rate(self, start: float, end: float) -> float:
+        """Joint states per second the robot's loop handled between its counts reports in
+        (start, end); 0 when fewer than two came (the process stalled)."""
+        counts = [e for e in self.events if e["event"] == "counts" and start < e["t"] < end]
+        if len(counts) < 2:
+            return 0.0
+        return (counts[-1]["states"] - counts[0]["states"]) / (counts[-1]["t"] - counts[0]["t"])
+
     def stop(self, timeout: float = 30.0) -> Event:
         """SIGINT, then its summary ({} if it never came)."""
         if self.process.poll() is None:
@@ -78,6 +86,7 @@ class Cut:
     watchdog_status: Event
     error_diagnostics: Event
     recovered: Event  # MODE_FILTERED again after the restore
+    state_rate_hz: float  # the robot's loop while the link was down (Harness.state_rate)
 
 
 class SplitLoop:
@@ -139,6 +148,7 @@ class SplitLoop:
             watchdog_status=wait(after_cut("mode", mode=WATCHDOG), 0.0, mark),
             error_diagnostics=wait(after_cut("diagnostics", level=ERROR), 1.0, mark),
             recovered=wait(after_cut("mode", mode=FILTERED), recover_within, mark),
+            state_rate_hz=self.robot.state_rate(cut_at, restored_at),
         )
 
     def __exit__(self, *exc: object) -> None:

@@ -32,10 +32,10 @@ def run_demo(robot: str, model: Path, duration: float, timeout: float) -> DemoRu
 
     from ltc_control.nodes.bringup import build_nodes
     from ltc_control.nodes.recorder import RecorderNode
-    from ltc_control.nodes.spin import make_executor
+    from ltc_control.nodes.spin import init_ros, make_executor
 
     context = Context()
-    rclpy.init(context=context)
+    init_ros(context)
     try:
         launch = launch_path("sim.launch.xml")
         nodes = build_nodes(launch, {"robot": robot, "model_file": str(model)}, context).nodes

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import os
 import re
 import signal
 import sys
@@ -18,9 +19,22 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from ltc_control.errors import ConfigError, LtcControlError
-from ltc_control.resources import PACKAGE
+from ltc_control.resources import PACKAGE, config_path
 
 SPIN_TIMEOUT_S = 0.1
+DDS_PROFILE_ENV = "FASTDDS_DEFAULT_PROFILES_FILE"
+DDS_PROFILE_IN_CWD = "DEFAULT_FASTDDS_PROFILES.xml"  # Fast DDS reads it when the variable is unset
+
+
+def init_ros(context: object | None = None, args: Sequence[str] | None = None, **options) -> None:
+    """rclpy.init with the package's Fast DDS profile (config/fastdds.xml) unless the user has
+    their own: the builtin UDP transport blocks in send() once a dead link fills the socket's
+    buffer, which stalled the torque loop for the whole of a 2-s link cut (test/hosts)."""
+    import rclpy
+
+    if not Path(DDS_PROFILE_IN_CWD).is_file():
+        os.environ.setdefault(DDS_PROFILE_ENV, str(config_path("fastdds.xml")))
+    rclpy.init(context=context, args=args, **options)
 
 
 def make_executor(context: object | None = None) -> object:
@@ -180,7 +194,7 @@ def serve(
     from rclpy.signals import SignalHandlerOptions
 
     with ros_errors_as_config_errors():
-        rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+        init_ros(args=args, signal_handler_options=SignalHandlerOptions.NO)
     context = rclpy.get_default_context()
     stop = {"requested": False}
 

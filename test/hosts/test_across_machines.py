@@ -2,7 +2,8 @@
 veth pair, discovery limited to that link (static peers, no multicast), the policy and targets
 on one (`ltc-control bringup sim.launch.xml nodes:=policy,target`), the real-time simulator at
 1 kHz and the safety filter on the other, over real DDS. The link is cut (`ip link set down`)
-and restored, three times, with no restart.
+for 2 s and restored, three times, with no restart; the torque loop keeps its pace meanwhile
+(with Fast DDS's builtin blocking UDP sends it stalled for the whole cut: config/fastdds.xml).
 
 Skips where namespaces cannot be created (not root); with CI set, that skip is a failure."""
 
@@ -19,7 +20,7 @@ RATE_HZ = 1000.0
 POLICY_HZ = 100.0
 WATCHDOG_TIMEOUT = 0.05  # s, config/panda.yaml's
 CUTS = 3
-HOLD_S = 0.6  # link down, s: longer than the watchdog and three diagnostics periods
+HOLD_S = 2.0  # link down, s: long enough for a dead link to fill a socket's send buffer
 DIAGNOSTICS_PERIOD = 0.2
 
 
@@ -56,8 +57,10 @@ def test_policy_across_a_link_is_braked_on_a_cut_and_recovers(
             assert cut.brake["t"] - cut.cut_at <= WATCHDOG_TIMEOUT * 1.25 + 0.01
             assert cut.watchdog_status["t"] < cut.restored_at
             assert cut.watchdog_status["reason"] == "watchdog: no fresh nominal command"
-            assert cut.error_diagnostics["t"] < cut.restored_at + DIAGNOSTICS_PERIOD
+            assert cut.error_diagnostics["t"] < cut.restored_at
             assert cut.error_diagnostics["message"].startswith("braking: watchdog")
+            # The robot's side never waits on the dead link (its pace is the machine's).
+            assert cut.state_rate_hz >= 0.3 * RATE_HZ, "the torque loop stalled during the cut"
             assert cut.recovered, "the loop did not recover after the link came back"
     summary = loop.summary
     assert summary["unsafe_commands"] == 0

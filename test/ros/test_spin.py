@@ -124,3 +124,43 @@ def test_work_waiting_longer_than_max_wait_runs_at_once(node_and_executor, spin_
     later.submit(lambda: ran.append("deferred again"))  # and deferral resumes
     assert ran == ["at once"]
     assert spin_until(executor, lambda: ran == ["at once", "deferred again"], 5.0)
+
+
+INIT_AND_PRINT_PROFILE = """
+import os
+from rclpy.context import Context
+from ltc_control.nodes.spin import DDS_PROFILE_ENV, init_ros
+context = Context()
+init_ros(context)
+print(os.environ.get(DDS_PROFILE_ENV, ""))
+context.shutdown()
+"""
+
+
+@pytest.mark.parametrize("own_profile", [False, True])
+def test_processes_start_with_the_packaged_dds_profile_unless_the_user_has_one(
+    tmp_path, own_profile: bool
+) -> None:
+    """config/fastdds.xml (non-blocking UDP sends; test/hosts shows why) for every participant
+    of the process, a user's own FASTDDS_DEFAULT_PROFILES_FILE left alone."""
+    import os
+    import subprocess
+    import sys
+
+    from ltc_control.resources import config_path
+
+    env = {k: v for k, v in os.environ.items() if k != "FASTDDS_DEFAULT_PROFILES_FILE"}
+    if own_profile:
+        env["FASTDDS_DEFAULT_PROFILES_FILE"] = str(tmp_path / "mine.xml")
+    out = subprocess.run(
+        [sys.executable, "-c", INIT_AND_PRINT_PROFILE],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
+    expected = tmp_path / "mine.xml" if own_profile else config_path("fastdds.xml")
+    assert out == str(expected)
+    assert "non_blocking_send>true<" in config_path("fastdds.xml").read_text()
