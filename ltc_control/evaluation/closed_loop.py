@@ -34,6 +34,7 @@ Metrics per episode (units):
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
@@ -54,7 +55,12 @@ from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.runtime.signals import ObservationLayout
 from ltc_control.sim.expert import OperationalSpaceExpert
 from ltc_control.sim.rollouts import RolloutConfig, collect_rollouts
-from ltc_control.sim.simulator import ArmSimulator, randomized_simulator, sample_times
+from ltc_control.sim.simulator import (
+    ArmSimulator,
+    Measurement,
+    randomized_simulator,
+    sample_times,
+)
 from ltc_control.sim.task import TargetSchedule
 
 
@@ -304,21 +310,44 @@ class _Tally:
     def filtered(
         self, status: FilterStatus, nominal: np.ndarray, applied: np.ndarray, tol: float
     ) -> None:
+        change = applied - nominal
         self.filter_steps += 1
         self.fallbacks += status.mode == FALLBACK
-        self.interventions += bool(np.max(np.abs(applied - nominal)) > tol)
-        self.correction_sum += float(np.linalg.norm(applied - nominal))
+        self.interventions += bool(np.abs(change).max() > tol)
+        self.correction_sum += math.sqrt(change @ change)
 
     def check(
-        self, evaluator: Evaluator, sim: ArmSimulator, applied: np.ndarray, safety: Any
+        self, limits: _TrueStateLimits, truth: Measurement, applied: np.ndarray, gravity: np.ndarray
     ) -> None:
-        truth = sim.true_state()
-        broken = evaluator._violated(truth, safety)
+        """One limit check of the true state under `applied` (N·m; effort counted over
+        `gravity`)."""
+        broken = limits.broken(truth)
         self.violations += bool(broken)
         for kind in broken:
             self.kinds[kind] += 1
-        gravity = evaluator.dynamics.gravity(truth.q)
-        self.efforts.append(float(np.sum((applied - gravity) ** 2)))
+        over_gravity = applied - gravity
+        self.efforts.append(float(over_gravity @ over_gravity))
+
+
+@dataclass(frozen=True)
+class _TrueStateLimits:
+    """What counts as a violation (EvaluationConfig's tolerances on the robot's limits and the
+    safety filter's force limit), bounds precomputed: it is checked every physics period."""
+
+    lower: np.ndarray
+    upper: np.ndarray
+    velocity: np.ndarray
+    force_max: float
+
+    def broken(self, truth: Measurement) -> list[str]:
+        """The kinds of limit the true state breaks (empty if none)."""
+        q, force = truth.q, truth.contact_force
+        outside = bool((q < self.lower).any() or (q > self.upper).any())
+        too_fast = bool((np.abs(truth.v) > self.velocity).any())
+        pressing = math.sqrt(force @ force) > self.force_max
+        return [
+            k for k, bad in zip(VIOLATION_KINDS, (outside, too_fast, pressing), strict=True) if bad
+        ]
 
 
 class Evaluator:
@@ -461,7 +490,7 @@ class Evaluator:
         if loop is None:
             sim.apply(nominal)
             sim.advance_to(end)
-            tally.check(self, sim, nominal, None)
+            self._check(tally, sim.true_state(), nominal)
             return
         names = self.robot.joint_names
         step = None if self.config.filter_at_sensor_rate else loop.filter.config.control_period
@@ -476,26 +505,24 @@ class Evaluator:
             tally.filtered(status, nominal, applied, self.config.intervention_tolerance)
             now = end if step is None else min(now + step, end)
             sim.advance_to(now)
-            tally.check(self, sim, applied, loop.filter)
+            truth = sim.true_state()
+            self._check(tally, truth, applied)
             if now >= end - 1e-9:
                 return
-            measured = sim.measure()
+            measured = sim.measure(truth)
 
-    def _violated(self, truth: Any, safety: Any) -> list[str]:
-        """The kinds of limit the true state breaks (empty if none)."""
+    def _check(self, tally: _Tally, truth: Measurement, applied: np.ndarray) -> None:
+        tally.check(self._limits, truth, applied, self.dynamics.gravity(truth.q))
+
+    @functools.cached_property
+    def _limits(self) -> _TrueStateLimits:
         limits, cfg = self.robot.limits, self.config
-        outside = np.any(truth.q < limits.lower - cfg.position_tolerance) or np.any(
-            truth.q > limits.upper + cfg.position_tolerance
+        return _TrueStateLimits(
+            lower=limits.lower - cfg.position_tolerance,
+            upper=limits.upper + cfg.position_tolerance,
+            velocity=limits.velocity * (1.0 + cfg.velocity_tolerance),
+            force_max=self.safety_filter().config.force_max,
         )
-        too_fast = np.any(np.abs(truth.v) > limits.velocity * (1.0 + cfg.velocity_tolerance))
-        force_max = safety.config.force_max if safety is not None else self._force_max()
-        pressing = np.linalg.norm(truth.contact_force) > force_max
-        return [
-            k for k, bad in zip(VIOLATION_KINDS, (outside, too_fast, pressing), strict=True) if bad
-        ]
-
-    def _force_max(self) -> float:
-        return self.safety_filter().config.force_max
 
     def _reach_scores(
         self, schedule: TargetSchedule, record: Trajectory, violations: np.ndarray

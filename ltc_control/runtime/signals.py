@@ -149,15 +149,16 @@ class JointMatcher:
 
     def __init__(self, joint_names: Sequence[str]) -> None:
         self.joint_names = tuple(joint_names)
-        self._names: list[str] | None = None
+        self._names: tuple[str, ...] | None = None
         self._index = np.zeros(0, dtype=int)
 
     def __call__(self, message_names: Sequence[str], values: Sequence[float]) -> np.ndarray:
         if len(values) != len(message_names):
             raise SignalError(f"{len(message_names)} joint names but {len(values)} values")
-        if message_names != self._names:
-            self._index = self._lookup(message_names)
-            self._names = list(message_names)
+        names = tuple(message_names)  # a message's list or a caller's tuple: equal by content
+        if names != self._names:
+            self._index = self._lookup(names)
+            self._names = names
         result = np.asarray(values, dtype=float)[self._index]
         if not np.isfinite(result).all():
             raise SignalError(f"non-finite joint values {result.tolist()}")

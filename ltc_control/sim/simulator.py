@@ -185,9 +185,10 @@ class ArmSimulator:
             contact_normal_force=normal,
         )
 
-    def measure(self) -> Measurement:
-        """The sensors' view: true_state() with Gaussian noise on q and v."""
-        exact = self.true_state()
+    def measure(self, exact: Measurement | None = None) -> Measurement:
+        """The sensors' view: Gaussian noise on q and v of `exact`, the true state (default: read
+        now; a caller that just read it passes it)."""
+        exact = self.true_state() if exact is None else exact
         return Measurement(
             time=exact.time,
             q=exact.q + self._rng.normal(0.0, self.config.q_noise_std, self.dof),
