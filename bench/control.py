@@ -12,8 +12,10 @@ policies are also run at 50 Hz, 200 Hz and 100 Hz with ±30 % timing jitter.
 Reach metrics first (evaluation.reach, pooled over every episode's segments): per policy
 `<policy>_reach5` / `_reach2` (fraction of reachable holds ending within 5 / 2 cm),
 `_final_error_median_m`, `_time_to_reach_median_s`, `_moving_rmse_m` (tracking RMSE on moving
-targets), `_unreachable_closest_median_m` (closest approach to targets below the table or out of
-reach), `_parameters` (trainable parameters stored in the model file) and `_synapses`
+targets after 0.5 s), `_moving_caught_rate` (moving targets the arm came within 5 cm of) and
+`_moving_caught_rmse_m` (tracking RMSE from that catch on: the lag, without the approach),
+`_unreachable_closest_median_m` (closest approach to targets below the table or out of reach),
+`_parameters` (trainable parameters stored in the model file) and `_synapses`
 (synapses of its wiring, sensory included; none for LSTM/MLP). Then, secondary
 (evaluation.closed_loop): tracking RMSE (m) on reachable targets, its ratio to the expert's
 on the same episodes (filtered policy vs filtered expert; also both unfiltered at 100 Hz), success rate, effort (N·m RMS over gravity), filter interventions,
@@ -129,6 +131,8 @@ REACH_KEYS = (
     "final_error_median_m",
     "time_to_reach_median_s",
     "moving_rmse_m",
+    "moving_caught_rate",
+    "moving_caught_rmse_m",
     "unreachable_closest_median_m",
 )
 
@@ -184,7 +188,8 @@ def _barriernet_metrics(rows: dict[tuple[str, str], dict], unfiltered: dict[str,
 def _table(results: list[tuple]) -> None:
     header = (
         f"{'robot':16} {'policy':8} {'condition':9} {'filter':6} {'reach5':>6} {'reach2':>6} "
-        f"{'final m':>7} {'t_reach':>7} {'moving':>6} {'unreach':>7} {'rmse m':>8} "
+        f"{'final m':>7} {'t_reach':>7} {'moving':>6} {'caught':>6} {'c.rmse':>6} {'unreach':>7} "
+        f"{'rmse m':>8} "
         f"{'x expert':>8} {'effort':>7} {'interv.':>7} {'corr.':>6} {'fallbk':>6} {'viol':>5} {'(p/v/f)':>12} "
         f"{'s':>5}"
     )
@@ -195,7 +200,8 @@ def _table(results: list[tuple]) -> None:
         ratio = s["tracking_rmse_mean"] / experts[(robot, filtered)]
         kinds = f"{s['violations_position']}/{s['violations_velocity']}/{s['violations_force']}"
         reach = " ".join(
-            _cell(s[key], width) for key, width in zip(REACH_KEYS, (6, 6, 7, 7, 6, 7), strict=True)
+            _cell(s[key], width)
+            for key, width in zip(REACH_KEYS, (6, 6, 7, 7, 6, 6, 6, 7), strict=True)
         )
         print(
             f"{robot:16} {policy:8} {condition:9} {'on' if filtered else 'off':6} {reach} "

@@ -13,7 +13,11 @@ Per segment (every one also gets its final error, at its last sample):
   never settles). A hold shorter than `min_hold_s` (cut by the end of the run) is not judged:
   it says nothing about reaching.
 - a moving reachable target (circle, line): tracking RMSE (m) over its samples after the first
-  `settle_s` (the approach to the moving point is a reach, not tracking).
+  `settle_s` (the approach to the moving point is a reach, not tracking); and, once the arm
+  first came within 5 cm of the moving point (`caught_s`, None if it never did), the RMSE from
+  then on (`caught_rmse_m`): tracking proper, the lag a policy that infers the target's motion
+  from the stream of positions (memory) can shrink, without the approach that dominates the
+  first (on the Panda a far moving point takes longer than `settle_s` to catch).
 - an unreachable target (below the table, out of reach): the closest approach (m, smallest
   error over the segment's samples) and whether the segment had no limit violation (`clean`):
   the arm should get as close as it can without breaking anything.
@@ -65,6 +69,8 @@ class SegmentScore:
     reached: tuple[bool, ...] | None = None  # per REACH_RADII, at the end of a reachable hold
     time_to_reach_s: float | None = None  # first time within REACH_RADII[0] and staying
     tracking_rmse_m: float | None = None  # moving targets, after SETTLE_S
+    caught_s: float | None = None  # moving targets: first time within REACH_RADII[0]
+    caught_rmse_m: float | None = None  # moving targets: RMSE from caught_s on
     closest_approach_m: float | None = None  # unreachable targets
     violations: int = 0  # limit checks broken during the segment
     clean: bool = True  # no violation during the segment
@@ -126,7 +132,15 @@ def _score(
     if category == "moving":
         tracked = errors[t - span.start >= settle_s]
         rmse = float(np.sqrt(np.mean(tracked**2))) if len(tracked) else None
-        return SegmentScore(judged=rmse is not None, tracking_rmse_m=rmse, **common)
+        inside = np.flatnonzero(errors <= REACH_RADII[0])
+        caught = {}
+        if len(inside):
+            after = errors[inside[0] :]
+            caught = {
+                "caught_s": float(t[inside[0]] - span.start),
+                "caught_rmse_m": float(np.sqrt(np.mean(after**2))),
+            }
+        return SegmentScore(judged=rmse is not None, tracking_rmse_m=rmse, **caught, **common)
     if duration < min_hold_s:
         return SegmentScore(judged=False, **common)
     return SegmentScore(
@@ -154,7 +168,9 @@ def summarize_scores(scores: Sequence[SegmentScore]) -> dict[str, float | int | 
 
     Keys: holds, holds_unjudged, reach5, reach2, final_error_median_m, final_error_p90_m,
     time_to_reach_median_s (over holds that settled), moving_segments, moving_rmse_m (root mean
-    square of the moving segments' RMSEs: every segment weighs the same), unreachable_segments,
+    square of the moving segments' RMSEs: every segment weighs the same), moving_caught_rate
+    (fraction of them the arm came within 5 cm of), moving_caught_rmse_m (root mean square of
+    the caught segments' RMSEs from the catch on), unreachable_segments,
     unreachable_closest_median_m, unreachable_clean_rate.
     """
     holds = [s for s in scores if s.category == "hold" and s.judged]
@@ -163,6 +179,7 @@ def summarize_scores(scores: Sequence[SegmentScore]) -> dict[str, float | int | 
     finals = np.array([s.final_error_m for s in holds])
     times = [s.time_to_reach_s for s in holds if s.time_to_reach_s is not None]
     rmses = np.array([s.tracking_rmse_m for s in moving])
+    caught = np.array([s.caught_rmse_m for s in moving if s.caught_rmse_m is not None])
     closest = np.array([s.closest_approach_m for s in unreachable])
     summary: dict[str, float | int | None] = {
         "holds": len(holds),
@@ -176,7 +193,9 @@ def summarize_scores(scores: Sequence[SegmentScore]) -> dict[str, float | int | 
         "final_error_p90_m": float(np.percentile(finals, 90)) if len(finals) else None,
         "time_to_reach_median_s": _median(np.array(times)),
         "moving_segments": len(moving),
-        "moving_rmse_m": float(np.sqrt(np.mean(rmses**2))) if len(rmses) else None,
+        "moving_rmse_m": _root_mean_square(rmses),
+        "moving_caught_rate": len(caught) / len(moving) if moving else None,
+        "moving_caught_rmse_m": _root_mean_square(caught),
         "unreachable_segments": len(unreachable),
         "unreachable_closest_median_m": _median(closest),
         "unreachable_clean_rate": (
@@ -184,6 +203,10 @@ def summarize_scores(scores: Sequence[SegmentScore]) -> dict[str, float | int | 
         ),
     }
     return summary
+
+
+def _root_mean_square(values: np.ndarray) -> float | None:
+    return float(np.sqrt(np.mean(values**2))) if len(values) else None
 
 
 def _median(values: np.ndarray) -> float | None:

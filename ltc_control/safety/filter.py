@@ -375,7 +375,7 @@ class SafetyFilter:
         h, h_dot = self.assembly.h[rows], self.assembly.h_dot[rows]
         ratio = np.divide(-h_dot, h, out=np.full(rows.size, -np.inf), where=h > 0.0)
         floor = np.maximum.reduceat(ratio, starts)
-        if np.all(floor <= step.gains[indices]):
+        if (floor <= step.gains[indices]).all():
             return None
         gains = step.gains.copy()
         gains[indices] = np.maximum(

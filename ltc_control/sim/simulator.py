@@ -168,7 +168,7 @@ class ArmSimulator:
         steps = max(0, round((self._requested_time - self.time) / self.config.physics_dt))
         for _ in range(steps):
             mujoco.mj_step(self.model, self.data)
-        if not np.all(np.isfinite(self.data.qpos)):
+        if not np.isfinite(self.data.qpos).all():
             raise SimulatorError(f"simulation diverged at t={self.time:.4f} s")
         return steps
 
@@ -240,7 +240,7 @@ class ArmSimulator:
             array = np.asarray(values, dtype=float)
         except (TypeError, ValueError):
             array = np.full(0, np.nan)
-        if array.shape != (self.dof,) or not np.all(np.isfinite(array)):
+        if array.shape != (self.dof,) or not np.isfinite(array).all():
             raise SimulatorError(
                 f"{name} must be {self.dof} finite numbers ({', '.join(self.robot.joint_names)}), "
                 f"got {values!r}"

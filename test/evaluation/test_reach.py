@@ -75,6 +75,21 @@ def test_moving_segments_report_tracking_rmse_after_the_approach():
     assert summary["holds"] == 0 and summary["reach5"] is None  # no holds: no rate at all
 
 
+def test_moving_tracking_proper_counts_from_the_catch_not_from_a_fixed_settle_time():
+    """A slow approach (1.2 s, longer than settle_s) then a 1 cm lag: the settle-time RMSE is
+    dominated by the approach, the caught RMSE is the lag; a segment never caught has none."""
+    t = times(2.0)
+    approach = np.where(t < 1.2, 0.3, 0.01)
+    [slow] = score_segments(t, approach, [Span(0.0, 2.0, "line", "reachable")], settle_s=0.5)
+    assert slow.tracking_rmse_m > 0.2
+    assert slow.caught_s == pytest.approx(1.2) and slow.caught_rmse_m == pytest.approx(0.01)
+    [never] = score_segments(t, np.full(len(t), 0.08), [Span(0.0, 2.0, "circle", "reachable")])
+    assert never.caught_s is None and never.caught_rmse_m is None
+    summary = summarize_scores([slow, never])
+    assert summary["moving_caught_rate"] == 0.5
+    assert summary["moving_caught_rmse_m"] == pytest.approx(0.01)
+
+
 def test_unreachable_targets_score_the_closest_approach_and_violations():
     t = times(2.0)
     errors = 0.3 - 0.1 * np.sin(np.pi * t / 2.0)  # closest 0.2 m at t = 1 s
