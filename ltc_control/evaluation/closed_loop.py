@@ -116,11 +116,19 @@ class EvaluationConfig:
 
 
 class Controller(Protocol):
-    """Nominal torque (N·m) from measured joint state and the current target."""
+    """Nominal torque (N·m) from measured joint state and the current target. The target's
+    velocity (m/s) is privileged: only the expert may use it."""
 
     def reset(self) -> None: ...
 
-    def command(self, t: float, q: np.ndarray, v: np.ndarray, target: np.ndarray) -> np.ndarray: ...
+    def command(
+        self,
+        t: float,
+        q: np.ndarray,
+        v: np.ndarray,
+        target: np.ndarray,
+        target_velocity: np.ndarray | None = None,
+    ) -> np.ndarray: ...
 
 
 class ExpertController:
@@ -130,8 +138,15 @@ class ExpertController:
     def reset(self) -> None:
         self.expert.reset()
 
-    def command(self, t: float, q: np.ndarray, v: np.ndarray, target: np.ndarray) -> np.ndarray:
-        return self.expert.torque(q, v, target)
+    def command(
+        self,
+        t: float,
+        q: np.ndarray,
+        v: np.ndarray,
+        target: np.ndarray,
+        target_velocity: np.ndarray | None = None,
+    ) -> np.ndarray:
+        return self.expert.torque(q, v, target, target_velocity)
 
 
 @functools.cache
@@ -203,7 +218,15 @@ class LearnedController:
         self.controller.reset()
         self.task_law.reset()
 
-    def command(self, t: float, q: np.ndarray, v: np.ndarray, target: np.ndarray) -> np.ndarray:
+    def command(
+        self,
+        t: float,
+        q: np.ndarray,
+        v: np.ndarray,
+        target: np.ndarray,
+        target_velocity: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """The deployed policy's command; it never sees `target_velocity` (privileged)."""
         self.controller.set_target(target)
         step = self.controller.on_joint_state(self.joint_names, q, v, stamp=t, now=t)
         if step is None:
@@ -225,11 +248,19 @@ class MixedController:
         self.expert.reset()
         self.learner.reset()
 
-    def command(self, t: float, q: np.ndarray, v: np.ndarray, target: np.ndarray) -> np.ndarray:
+    def command(
+        self,
+        t: float,
+        q: np.ndarray,
+        v: np.ndarray,
+        target: np.ndarray,
+        target_velocity: np.ndarray | None = None,
+    ) -> np.ndarray:
         learned = self.learner.command(t, q, v, target)
         if self.beta == 0.0:
             return learned
-        return self.beta * self.expert.command(t, q, v, target) + (1.0 - self.beta) * learned
+        expert = self.expert.command(t, q, v, target, target_velocity)
+        return self.beta * expert + (1.0 - self.beta) * learned
 
 
 def simulate_trajectories(
@@ -405,11 +436,12 @@ class Evaluator:
         controller: Controller,
         seed: int,
         condition: Condition = NOMINAL,
-        label: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
+        label: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
     ) -> tuple[EpisodeResult, Trajectory]:
         """One closed-loop episode and its samples (ee_position: the true end effector). `tau` is
-        the controller's nominal command, or `label(q, v, target)` (e.g. the expert) when given;
-        info["nominal_tau"] then holds the controller's command."""
+        the controller's nominal command, or `label(q, v, target, target_velocity)` (e.g. the
+        expert) when given; info["nominal_tau"] then holds the controller's command, and
+        info["target_velocity"] the target's velocity at every sample (m/s, privileged)."""
         cfg, robot = self.config, self.robot
         rng = np.random.default_rng(seed)
         sim = randomized_simulator(robot, rng, seed, cfg)
@@ -425,7 +457,7 @@ class Evaluator:
         loop = FilterLoop(self.safety_filter(filter_rate)) if cfg.use_filter else None
         controller.reset()
         rows = TrajectoryRows()
-        nominals = []
+        nominals, target_velocities = [], []
         violations: list[int] = []  # limit checks broken while each sample's command held
         errors = []
         tally = _Tally()
@@ -434,14 +466,18 @@ class Evaluator:
         for k, t in enumerate(times):
             sim.advance_to(t)
             measured = sim.measure()
-            target = schedule.target_at(t)
-            nominal = controller.command(float(t), measured.q, measured.v, target)
+            target, target_velocity = schedule.target_at(t), schedule.velocity_at(t)
+            nominal = controller.command(float(t), measured.q, measured.v, target, target_velocity)
             ee = sim.true_state().ee_position
             if schedule.label_at(t) == "reachable":
                 errors.append(np.sum((ee - target) ** 2))
-            tau = nominal if label is None else label(measured.q, measured.v, target)
+            if label is not None:
+                tau = label(measured.q, measured.v, target, target_velocity)
+            else:
+                tau = nominal
             rows.append(float(t), measured.q, measured.v, target, ee, tau)
             nominals.append(nominal)
+            target_velocities.append(target_velocity)
             end = times[k + 1] if k + 1 < len(times) else t + period
             gains = getattr(controller, "gains", None)  # a BarrierNet policy's, for this command
             broken_before = tally.violations
@@ -451,6 +487,7 @@ class Evaluator:
             "seed": seed,
             "rate_hz": condition.rate_hz,
             "jitter": condition.jitter,
+            "target_velocity": np.array(target_velocities),
         }
         if label is not None:
             info["nominal_tau"] = np.array(nominals)

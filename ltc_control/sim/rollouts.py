@@ -121,17 +121,24 @@ class _EpisodeRunner:
         drive = self.make_driver() if self.make_driver is not None else None
         self.expert.reset()
         rows = TrajectoryRows()
-        applied = []
+        applied, target_velocities = [], []
         for t in sample_times(duration_s, rate_hz, jitter, seed):
             sim.advance_to(t)
             measured = sim.measure()
-            target = schedule.target_at(t)
-            tau = self.expert.torque(measured.q, measured.v, target)
+            target, target_velocity = schedule.target_at(t), schedule.velocity_at(t)
+            tau = self.expert.torque(measured.q, measured.v, target, target_velocity)
+            target_velocities.append(target_velocity)
             command = tau if drive is None else drive(t, measured.q, measured.v, target)
             applied.append(sim.apply(command))
             ee = self.dynamics.terms(measured.q, measured.v).ee_position
             rows.append(t, measured.q, measured.v, target, ee, tau)
-        info = {"seed": seed, "rate_hz": rate_hz, "jitter": jitter, "mass_scale": sim.mass_scale}
+        info = {
+            "seed": seed,
+            "rate_hz": rate_hz,
+            "jitter": jitter,
+            "mass_scale": sim.mass_scale,
+            "target_velocity": np.array(target_velocities),  # m/s, the expert's privilege
+        }
         if drive is not None:
             info["applied_tau"] = np.array(applied)
         return rows.trajectory(robot.name, robot.joint_names, info)

@@ -58,6 +58,17 @@ class TargetSegment:
             return self.origin + np.cos(phase) * self.a + np.sin(phase) * self.b
         return self.origin + 0.5 * (1.0 - np.cos(phase)) * self.a
 
+    def velocity(self, t: float) -> np.ndarray:
+        """d position / dt (m/s): what only the expert is told (privileged; policies see the
+        stream of positions)."""
+        if self.kind == "hold":
+            return np.zeros(3)
+        w = 2.0 * np.pi / self.period
+        phase = w * (t - self.start)
+        if self.kind == "circle":
+            return w * (np.cos(phase) * self.b - np.sin(phase) * self.a)
+        return 0.5 * w * np.sin(phase) * self.a
+
 
 class TargetSchedule:
     """End-effector targets over time; `target_at(t)` holds the first segment before its start."""
@@ -90,6 +101,11 @@ class TargetSchedule:
     def target_at(self, t: float) -> np.ndarray:
         """Target position (3,), m, world frame, at time t (s)."""
         return self.segment_at(t).position(t)
+
+    def velocity_at(self, t: float) -> np.ndarray:
+        """Target velocity (3,), m/s, world frame, at time t (s); a jump between segments is
+        not a velocity."""
+        return self.segment_at(t).velocity(t)
 
     def label_at(self, t: float) -> str:
         return self.segment_at(t).label

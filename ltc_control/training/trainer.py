@@ -148,9 +148,11 @@ def prepare_data(
 def _cached_simulated(
     config: TrainConfig, robot: RobotDescription, progress: Progress
 ) -> list[Trajectory]:
-    """The simulated rollouts, reused from report_dir when the same robot, seed and
-    data.simulated settings produced them before (several models of one config share them)."""
-    key = json.dumps([robot.name, config.seed, dataclasses.asdict(config.data.simulated)])
+    """The simulated rollouts, reused from report_dir when the same robot, seed,
+    data.simulated settings and simulator/expert code produced them before (several models of
+    one config share them; an edited expert must not be served its old demonstrations)."""
+    settings = dataclasses.asdict(config.data.simulated)
+    key = json.dumps([robot.name, config.seed, settings, _rollout_code_digest()])
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     path = Path(config.report_dir) / f"rollouts_{robot.name}_{digest}.pkl"
     if path.is_file():
@@ -163,6 +165,28 @@ def _cached_simulated(
         pickle.dump(trajectories, stream)
     temporary.replace(path)
     return trajectories
+
+
+def expert_task_labels(dynamics: PinocchioDynamics, trajectory: Trajectory) -> np.ndarray:
+    """The expert's task acceleration (m/s²) at every sample: a fresh expert replays the
+    episode in order (its goal poses depend on what it saw before, as when it drove), with the
+    target's velocity where the episode recorded it (simulated; a recording has none: no
+    feedforward)."""
+    expert = OperationalSpaceExpert(dynamics)
+    velocities = trajectory.info.get("target_velocity")
+    if velocities is None:
+        velocities = [None] * len(trajectory.t)
+    samples = zip(trajectory.q, trajectory.v, trajectory.target, velocities, strict=True)
+    return np.array([expert.task_acceleration(*sample) for sample in samples])
+
+
+def _rollout_code_digest() -> str:
+    """sha256 of the sources that produce a rollout (ltc_control.sim, ltc_control.robots)."""
+    digest = hashlib.sha256()
+    for package in ("sim", "robots"):
+        for source in sorted((Path(__file__).parents[1] / package).glob("*.py")):
+            digest.update(source.name.encode() + source.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _simulated(
@@ -247,11 +271,7 @@ class Trainer:
         )
 
     def task_labels(self, trajectory: Trajectory) -> np.ndarray:
-        """The expert's task acceleration (m/s²) at every sample: a fresh expert replays the
-        episode in order (its goal poses depend on what it saw before, as when it drove)."""
-        expert = OperationalSpaceExpert(self.dynamics)
-        samples = zip(trajectory.q, trajectory.v, trajectory.target, strict=True)
-        return np.array([expert.task_acceleration(q, v, target) for q, v, target in samples])
+        return expert_task_labels(self.dynamics, trajectory)
 
     def barrier_terms(self, trajectory: Trajectory) -> np.ndarray:
         """Per sample, what the BarrierNet loss needs beside the network's outputs (BarrierLoss):

@@ -80,8 +80,32 @@ def test_expert_labels_fill_the_record(evaluator):
     controller = evaluator.learned_controller(policy, Condition())
     _, trajectory = evaluator.run_episode(controller, 11, label=evaluator.expert.torque)
     assert len(trajectory) == 201
-    expected = evaluator.expert.torque(trajectory.q[50], trajectory.v[50], trajectory.target[50])
-    np.testing.assert_allclose(trajectory.tau[50], expected)
+    velocity = trajectory.info["target_velocity"]
+    assert velocity.shape == (201, 3)
+    replay = evaluator.expert
+    replay.reset()
+    expected = [
+        replay.torque(*sample)
+        for sample in zip(trajectory.q, trajectory.v, trajectory.target, velocity, strict=True)
+    ]
+    np.testing.assert_allclose(trajectory.tau, expected)
+
+
+def test_the_policy_never_sees_the_targets_velocity(tmp_path):
+    """Privileged: the same policy commands the same torque whatever velocity it is passed."""
+    from ltc_testing import write_untrained_policy
+
+    from ltc_control.runtime import load_policy
+
+    evaluator = Evaluator(ROBOT, EvaluationConfig(episodes=1, duration_s=1.0))
+    policy = load_policy(write_untrained_policy(ROBOT.name, tmp_path / "p.npz"))
+    commands = []
+    for velocity in (None, np.array([0.3, -0.2, 0.5])):
+        controller = evaluator.learned_controller(policy, Condition())
+        controller.reset()
+        q, v, target = ROBOT.home, np.zeros(ROBOT.dof), np.array([0.0, 0.3, 0.5])
+        commands.append([controller.command(0.01 * k, q, v, target, velocity) for k in range(5)])
+    np.testing.assert_array_equal(commands[0], commands[1])
 
 
 def test_torque_loop_filter_runs_every_control_period():
