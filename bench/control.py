@@ -9,6 +9,14 @@ same seeded randomized episodes (targets incl. unreachable ones, initial
 states, ±10 % link masses, sensor noise). Policies were trained at 100 Hz; liquid and LSTM
 policies are also run at 50 Hz, 200 Hz and 100 Hz with ±30 % timing jitter.
 
+Moving targets get their own task (EvaluationConfig task="tracking", 100 episodes per policy,
+nominal rate, filter on): a reachable hold of 1 s, then a target moving away from that point
+(circle or line, 2-6 s period); the expert is told the target's velocity (privileged
+feedforward), the policies see only the stream of positions and must infer it (what memory is
+for). Its `<policy>_moving_rmse_m` / `_moving_caught_rate` / `_moving_caught_rmse_m` are the
+top-level keys; the mixed task's (~16 moving segments per 100 episodes, mostly approach) stay
+as `<policy>_mixed_moving_*`.
+
 Reach metrics first (evaluation.reach, pooled over every episode's segments): per policy
 `<policy>_reach5` / `_reach2` (fraction of reachable holds ending within 5 / 2 cm),
 `_final_error_median_m`, `_time_to_reach_median_s`, `_moving_rmse_m` (tracking RMSE on moving
@@ -36,9 +44,8 @@ filter calls that changed the command), `_correction_mean_nm` (conservativeness:
     .venv/bin/python bench/control.py [--episodes 100] [--duration 3] [--workers 2]
                                       [--filter-at-sensor-rate] [--quick]
 
-`--quick` (development: 24 s on 2 workers, measured with the default duration and the filter at
-the torque loop) runs 3 episodes of the nominal condition only, filtered (no rate shift, no
-unfiltered runs); its figures are far too noisy to quote.
+`--quick` (development) runs 3 episodes of the nominal condition and the tracking task only,
+filtered (no rate shift, no unfiltered runs); its figures are far too noisy to quote.
 """
 
 from __future__ import annotations
@@ -61,6 +68,11 @@ BARRIERNET_MODEL = "cfc19_barriernet"
 GAIN_MODES = {"barriernet": True, "fixed_gain": False}  # label -> learned gains used
 BARRIERNET_KEYS = ("reach5", "reach2", "final_error_median_m", "correction_mean_nm", "violations")
 QUICK_EPISODES = 3
+# The moving-target task (EvaluationConfig task="tracking": a hold, then a target moving away
+# from it; nominal sensor rate): its moving-target keys replace the mixed task's at the top level
+# (those stay as <policy>_mixed_<key>), 100 moving segments against the mixed task's ~16.
+TRACKING = "tracking"
+TRACKING_KEYS = ("moving_rmse_m", "moving_caught_rate", "moving_caught_rmse_m")
 
 
 def _job(args: tuple[str, str, str, int, float, bool, bool]) -> tuple[str, str, str, dict, float]:
@@ -70,7 +82,10 @@ def _job(args: tuple[str, str, str, int, float, bool, bool]) -> tuple[str, str, 
     from ltc_control.robots import load_robot_description
     from ltc_control.training.baselines import load_trained_policy
 
-    condition = {c.name: c for c in (NOMINAL, *RATE_SHIFT)}[condition_name]
+    tracking = condition_name == TRACKING  # the moving-target task at the nominal rate
+    condition = {c.name: c for c in (NOMINAL, *RATE_SHIFT)}[
+        "nominal" if tracking else condition_name
+    ]
     robot = load_robot_description(robot_name)
     evaluator = Evaluator(
         robot,
@@ -79,6 +94,7 @@ def _job(args: tuple[str, str, str, int, float, bool, bool]) -> tuple[str, str, 
             duration_s=duration,
             use_filter=use_filter,
             filter_at_sensor_rate=at_sensor_rate,
+            task="tracking" if tracking else "mixed",
         ),
     )
     start = time.perf_counter()
@@ -103,12 +119,12 @@ def _jobs(
 
     runs = []
     for robot in robots:
-        runs.append((robot, "expert", "nominal", True))
+        runs += [(robot, "expert", "nominal", True), (robot, "expert", TRACKING, True)]
         for policy in POLICIES:
             if not shipped_policy(robot, policy).is_file():
                 print(f"[skip] {robot}: no models/{robot}_{policy}.npz")
                 continue
-            runs.append((robot, policy, "nominal", True))
+            runs += [(robot, policy, "nominal", True), (robot, policy, TRACKING, True)]
             if shifted and policy in SHIFTED_POLICIES:
                 runs += [(robot, policy, c.name, True) for c in RATE_SHIFT]
         if shipped_policy(robot, BARRIERNET_MODEL).is_file():
@@ -163,11 +179,27 @@ def _robot_metrics(
         key = policy.replace("lstm19", "lstm").replace("mlp64", "mlp")
         metrics[f"{key}_rmse_ratio_vs_expert"] = nominal["tracking_rmse_mean"] / expert
         metrics[f"{key}_success_rate"] = nominal["success_rate"]
-        shifted = [v for (p, c), v in rows.items() if p == policy and c != "nominal"]
+        shifted = [
+            v for (p, c), v in rows.items() if p == policy and c not in ("nominal", TRACKING)
+        ]
         if shifted:
             ratios = [v["tracking_rmse_mean"] / nominal["tracking_rmse_mean"] for v in shifted]
             metrics[f"{key}_rate_shift_degradation"] = float(np.mean(ratios) - 1.0)
-    return metrics
+    return metrics | _tracking_metrics(rows)
+
+
+def _tracking_metrics(rows: dict[tuple[str, str], dict]) -> dict:
+    """`<policy>_moving_*` from the tracking task where it ran; the mixed task's moving keys
+    are kept as `<policy>_mixed_moving_*`."""
+    replaced = {}
+    for policy in ("expert", *POLICIES):
+        tracking, nominal = rows.get((policy, TRACKING)), rows.get((policy, "nominal"))
+        if tracking is None or nominal is None:
+            continue
+        for key in TRACKING_KEYS:
+            replaced[f"{policy}_mixed_{key}"] = nominal[key]
+            replaced[f"{policy}_{key}"] = tracking[key]
+    return replaced
 
 
 def _barriernet_metrics(rows: dict[tuple[str, str], dict], unfiltered: dict[str, dict]) -> dict:
@@ -195,9 +227,10 @@ def _table(results: list[tuple]) -> None:
     )
     print(header)
     print("-" * len(header))
-    experts = {(r[0], r[3]): r[4]["tracking_rmse_mean"] for r in results if r[1] == "expert"}
+    experts = {(r[0], r[2], r[3]): r[4]["tracking_rmse_mean"] for r in results if r[1] == "expert"}
     for robot, policy, condition, filtered, s, seconds in results:
-        ratio = s["tracking_rmse_mean"] / experts[(robot, filtered)]
+        expert = experts.get((robot, condition, filtered), experts[(robot, "nominal", filtered)])
+        ratio = s["tracking_rmse_mean"] / expert
         kinds = f"{s['violations_position']}/{s['violations_velocity']}/{s['violations_force']}"
         reach = " ".join(
             _cell(s[key], width)
@@ -286,7 +319,7 @@ def main() -> None:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="development run: 3 episodes, nominal condition only, no unfiltered runs",
+        help="development run: 3 episodes, nominal condition and tracking task, no unfiltered runs",
     )
     parser.add_argument("--plot", default="build/bench/control.png")
     args = parser.parse_args()

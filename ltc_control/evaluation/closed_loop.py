@@ -74,6 +74,7 @@ class Condition:
 
 
 NOMINAL = Condition()
+TASKS = ("mixed", "tracking")
 VIOLATION_KINDS = ("position", "velocity", "force")
 GAIN_DT_LIMIT = 0.9  # largest CBF gain * control period used (the condition needs < 1)
 RATE_SHIFT = (
@@ -96,6 +97,11 @@ class EvaluationConfig:
     moving_fraction: float = 0.3
     unreachable_fraction: float = 0.2
     segment_s: tuple[float, float] = (1.5, 3.0)
+    # "mixed": TargetSchedule.random (holds, moving and unreachable targets, the fractions
+    # above); "tracking": TargetSchedule.tracking, a hold of tracking_hold_s then a target
+    # moving away from it (the moving-target benchmark: tracking without a second approach).
+    task: str = "mixed"
+    tracking_hold_s: float = 1.0
     use_filter: bool = True
     # True: the filter runs once per sensor sample (control_period = sensor period, gains
     # capped), as the safety filter node at the policy rate does. False: it runs every
@@ -108,6 +114,8 @@ class EvaluationConfig:
     velocity_tolerance: float = 0.01  # fraction of the velocity limit
 
     def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise EvaluationConfigError(f"task must be one of {TASKS}, got {self.task!r}")
         if self.episodes < 1 or not self.duration_s > 0.0:
             raise EvaluationConfigError(
                 f"evaluation needs episodes >= 1 and duration_s > 0, got {self.episodes}, "
@@ -445,14 +453,7 @@ class Evaluator:
         cfg, robot = self.config, self.robot
         rng = np.random.default_rng(seed)
         sim = randomized_simulator(robot, rng, seed, cfg)
-        schedule = TargetSchedule.random(
-            self.dynamics,
-            cfg.duration_s,
-            seed,
-            cfg.segment_s,
-            cfg.moving_fraction,
-            cfg.unreachable_fraction,
-        )
+        schedule = self.schedule(seed)
         filter_rate = condition.rate_hz if cfg.filter_at_sensor_rate else None
         loop = FilterLoop(self.safety_filter(filter_rate)) if cfg.use_filter else None
         controller.reset()
@@ -508,6 +509,20 @@ class Evaluator:
             segments=[s.as_dict() for s in scores],
         )
         return result, record
+
+    def schedule(self, seed: int) -> TargetSchedule:
+        """The episode's targets (EvaluationConfig.task)."""
+        cfg = self.config
+        if cfg.task == "tracking":
+            return TargetSchedule.tracking(self.dynamics, seed, cfg.tracking_hold_s)
+        return TargetSchedule.random(
+            self.dynamics,
+            cfg.duration_s,
+            seed,
+            cfg.segment_s,
+            cfg.moving_fraction,
+            cfg.unreachable_fraction,
+        )
 
     def _hold(
         self,

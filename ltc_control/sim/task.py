@@ -142,6 +142,16 @@ class TargetSchedule:
             start += float(sampler.rng.uniform(low, high))
         return cls(segments)
 
+    @classmethod
+    def tracking(cls, dynamics: RobotDynamics, seed: int, hold_s: float = 1.0) -> TargetSchedule:
+        """A reachable hold for `hold_s` (s), then a target moving away from that very point
+        (circle or line, seeded): tracking with no second approach to blur it."""
+        if not hold_s > 0.0:
+            raise TaskError(f"hold_s must be > 0 s, got {hold_s}")
+        sampler = _TargetSampler(dynamics, np.random.default_rng(seed))
+        point = sampler.workspace.project(sampler.reachable_point())
+        return cls([sampler.hold(0.0, point, "reachable"), sampler.moving(hold_s, origin=point)])
+
 
 def label_target(dynamics: RobotDynamics, point: np.ndarray) -> str:
     """What a fixed target asks for (TARGET_LABELS), by the rules the sampler draws with: over
@@ -208,8 +218,9 @@ class _TargetSampler:
         distance = ws.max_reach * self.rng.uniform(1.15, 1.5)
         return ws.center + distance * direction
 
-    def moving(self, start: float) -> TargetSegment:
-        origin = self.reachable_point()
+    def moving(self, start: float, origin: np.ndarray | None = None) -> TargetSegment:
+        """A circle or line starting at `origin` (default: a new reachable point)."""
+        origin = self.reachable_point() if origin is None else origin
         u, w = self._plane_axes()
         period = float(self.rng.uniform(2.0, 6.0))
         if self.rng.random() < 0.5:

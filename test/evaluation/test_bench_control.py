@@ -33,10 +33,16 @@ def _quick_bench(tmp_path: Path, robot: str) -> tuple[dict, str]:
     return json.loads(run.stdout.strip().splitlines()[-1]), run.stdout
 
 
-def test_quick_bench_runs_the_nominal_condition_only(tmp_path):
+def test_quick_bench_runs_the_nominal_condition_and_the_tracking_task_only(tmp_path):
     summary, stdout = _quick_bench(tmp_path, "double_pendulum")
     assert summary["quick"] is True and summary["episodes"] == 1
     assert {"expert_reach5", "cfc19_reach5", "mlp64_reach5"} <= summary.keys()
+    # Moving targets from the tracking task (one moving segment per episode), the mixed
+    # task's kept beside them.
+    for policy in ("expert", "cfc19", "mlp64"):
+        assert summary[f"{policy}_moving_caught_rate"] in (0.0, 1.0)
+        assert f"{policy}_mixed_moving_rmse_m" in summary
+    assert re.search(r"^double_pendulum\s+cfc19\s+tracking", stdout, re.MULTILINE)
     assert summary["pendulum_cfc19_reach5"] == summary["cfc19_reach5"]  # the key names
     assert not any(key.endswith("rate_shift_degradation") for key in summary)
     assert "expert_rmse_m_unfiltered" not in summary

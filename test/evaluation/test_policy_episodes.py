@@ -148,3 +148,14 @@ def test_a_barriernet_policy_gains_reach_the_torque_loop_filter():
     assert counters["learned_gains"] == result.filter_steps
     assert counters["gains_replaced"] == 0
     assert result.violations == 0
+
+
+def test_the_tracking_task_scores_one_moving_segment_after_a_hold():
+    from ltc_control.evaluation.errors import EvaluationConfigError
+
+    tracking = Evaluator(ROBOT, EvaluationConfig(episodes=1, duration_s=2.5, task="tracking"))
+    result, _ = tracking.run_episode(tracking.expert_controller(), 4)
+    assert [s["category"] for s in result.segments] == ["hold", "moving"]
+    assert result.segments[1]["caught_rmse_m"] is not None  # the expert keeps up
+    with pytest.raises(EvaluationConfigError, match="task must be one of"):
+        EvaluationConfig(task="chasing")

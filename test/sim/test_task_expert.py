@@ -143,6 +143,25 @@ def test_the_targets_velocity_fed_forward_shrinks_the_expert_s_tracking_lag():
     assert lag[True] < 0.5 * lag[False]
 
 
+def test_tracking_schedule_moves_away_from_the_held_point(dynamics):
+    """The moving-target benchmark's task: no jump between the hold and the motion, so the
+    segment scores tracking, not a second approach."""
+    for seed in range(6):
+        schedule = TargetSchedule.tracking(dynamics, seed, hold_s=1.0)
+        hold, moving = schedule.segments
+        assert (hold.kind, moving.kind) == ("hold", moving.kind) and moving.kind != "hold"
+        assert moving.start == 1.0 and {hold.label, moving.label} == {"reachable"}
+        np.testing.assert_allclose(schedule.target_at(1.0), schedule.target_at(0.999), atol=1e-9)
+        assert np.linalg.norm(schedule.velocity_at(1.5)) > 0.0
+        assert label_target(dynamics, schedule.target_at(0.0)) == "reachable"
+    again = TargetSchedule.tracking(dynamics, 3)
+    np.testing.assert_array_equal(
+        again.target_at(2.0), TargetSchedule.tracking(dynamics, 3).target_at(2.0)
+    )
+    with pytest.raises(TaskError):
+        TargetSchedule.tracking(dynamics, 0, hold_s=0.0)
+
+
 def test_planar_arm_workspace_is_its_plane():
     pendulum = Workspace.of(PinocchioDynamics(load_robot_description("double_pendulum")))
     assert pendulum.plane is not None
