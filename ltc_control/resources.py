@@ -69,6 +69,11 @@ def share_dir() -> Path:
     )
 
 
+def source_dir(subpackage: str) -> Path:
+    """The folder of one of the package's subpackages (its .py sources), e.g. "sim"."""
+    return _module_dir() / subpackage
+
+
 def config_path(*parts: str) -> Path:
     return share_dir().joinpath("config", *parts)
 

@@ -42,7 +42,7 @@ from ltc_control.evaluation.closed_loop import (
     observation_layout,
     summarize,
 )
-from ltc_control.resources import share_dir
+from ltc_control.resources import share_dir, source_dir
 from ltc_control.robots import RobotDescription, load_robot_description
 from ltc_control.robots.dynamics import PinocchioDynamics
 from ltc_control.runtime.signals import EE_ACCELERATION
@@ -184,7 +184,7 @@ def _rollout_code_digest() -> str:
     """sha256 of the sources that produce a rollout (ltc_control.sim, ltc_control.robots)."""
     digest = hashlib.sha256()
     for package in ("sim", "robots"):
-        for source in sorted((Path(__file__).parents[1] / package).glob("*.py")):
+        for source in sorted(source_dir(package).glob("*.py")):
             digest.update(source.name.encode() + source.read_bytes())
     return digest.hexdigest()[:16]
 
