@@ -466,10 +466,11 @@ class Evaluator:
         period = 1.0 / condition.rate_hz
         for k, t in enumerate(times):
             sim.advance_to(t)
-            measured = sim.measure()
+            truth = sim.true_state()
+            measured = sim.measure(truth)
             target, target_velocity = schedule.target_at(t), schedule.velocity_at(t)
             nominal = controller.command(float(t), measured.q, measured.v, target, target_velocity)
-            ee = sim.true_state().ee_position
+            ee = truth.ee_position
             if schedule.label_at(t) == "reachable":
                 errors.append(np.sum((ee - target) ** 2))
             if label is not None:
